@@ -1,0 +1,218 @@
+//! Argument definitions (clap derive). Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    a task failed
+  2    invalid usage, script, config or graph (nothing ran)
+  3    environment or I/O error
+  4    another run of the flow holds its lock
+  124  the whole run timed out (--timeout)
+  130  interrupted (SIGINT)
+  143  terminated (SIGTERM)";
+
+/// A fast, dependable workflow runner: flows are Rhai scripts, run locally.
+#[derive(Debug, Parser)]
+#[command(name = "autowf", version, after_help = EXIT_CODES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Console settings, accepted before or after the subcommand.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// When to use colours.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "AUTOWF_COLOR")]
+    pub(crate) color: ColorChoice,
+    /// Format of log lines on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "AUTOWF_LOG_FORMAT")]
+    pub(crate) log_format: LogFormat,
+    /// Print only errors and the result.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+    /// More output: -v shows each task starting and finishing, -vv debug logs.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a flow and print its result as JSON.
+    Run(RunArgs),
+    /// Show a script's tasks, flows, parameters and graph.
+    Describe(DescribeArgs),
+    /// List the flows and tasks found in files or directories.
+    List(ListArgs),
+    /// Print a flow's graph in Graphviz DOT.
+    ExportDot(ExportDotArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// Parameters given on the command line.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct ParamArgs {
+    /// Set a flow parameter (repeatable); typed by the parameter's default.
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub(crate) params: Vec<(String, String)>,
+    /// Read parameters from a TOML or JSON file; `-p` wins over it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) params_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The flow script.
+    pub(crate) file: PathBuf,
+    /// Which flow to run; needed when the script registers several.
+    pub(crate) flow: Option<String>,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    /// How many tasks run at once [default: number of CPUs].
+    #[arg(short, long, env = "AUTOWF_JOBS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) jobs: Option<u32>,
+    /// Print a run summary as JSON instead of the flow's result.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Stop the whole run after this long (e.g. "30s", "2h"); exit code 124.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) timeout: Option<std::time::Duration>,
+    /// Most nodes that `.map` and `.then` may add while the flow runs.
+    #[arg(long, value_name = "N", default_value_t = 100_000, env = "AUTOWF_MAX_DYNAMIC_TASKS")]
+    pub(crate) max_dynamic_tasks: usize,
+    /// What a failed task does to the rest of the run [default: the flow's `on_failure`, else fail_fast].
+    #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
+    pub(crate) on_failure: Option<OnFailure>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DescribeArgs {
+    /// The flow script [default: every script under `flows/`].
+    pub(crate) file: Option<PathBuf>,
+    /// Describe only this flow.
+    pub(crate) flow: Option<String>,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DescribeFormat::Text)]
+    pub(crate) format: DescribeFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Files or directories to search for `.rhai` scripts [default: `flows/`].
+    pub(crate) paths: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportDotArgs {
+    /// The flow script.
+    pub(crate) file: PathBuf,
+    /// Which flow; needed when the script registers several.
+    pub(crate) flow: Option<String>,
+    #[command(flatten)]
+    pub(crate) params: ParamArgs,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DescribeFormat {
+    Text,
+    Json,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub(crate) enum OnFailure {
+    FailFast,
+    KeepGoing,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); use e.g. \"30s\", \"5m\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+    use clap::error::ErrorKind;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn command_lines_parse_or_fail_as_expected() {
+        let ok: &[&[&str]] = &[
+            &["autowf", "run", "f.rhai"],
+            &["autowf", "run", "f.rhai", "main", "-p", "a=1", "-p", "b=x=y", "-j", "2", "--json"],
+            &["autowf", "-q", "run", "f.rhai", "--timeout", "30s"],
+            &["autowf", "run", "f.rhai", "-v", "--color", "never"],
+            &["autowf", "describe"],
+            &["autowf", "describe", "f.rhai", "--format", "mermaid"],
+            &["autowf", "list", "a", "b", "--json"],
+            &["autowf", "export-dot", "f.rhai", "-o", "g.dot"],
+            &["autowf", "completions", "bash"],
+            &["autowf", "run", "f.rhai", "--on-failure", "keep_going"],
+        ];
+        for args in ok {
+            assert!(Cli::try_parse_from(*args).is_ok(), "{args:?}");
+        }
+        let bad: &[(&[&str], ErrorKind)] = &[
+            (&["autowf", "run", "f.rhai", "-j", "0"], ErrorKind::ValueValidation),
+            (&["autowf", "run", "f.rhai", "-p", "novalue"], ErrorKind::ValueValidation),
+            (&["autowf", "run", "f.rhai", "--timeout", "soon"], ErrorKind::ValueValidation),
+            (&["autowf", "run", "f.rhai", "--on-failure", "sometimes"], ErrorKind::InvalidValue),
+            (&["autowf", "run"], ErrorKind::MissingRequiredArgument),
+            (&["autowf", "frobnicate"], ErrorKind::InvalidSubcommand),
+            (&["autowf", "-q", "-v", "list"], ErrorKind::ArgumentConflict),
+        ];
+        for (args, kind) in bad {
+            let err = Cli::try_parse_from(*args).unwrap_err();
+            assert_eq!(err.kind(), *kind, "{args:?}");
+        }
+    }
+}

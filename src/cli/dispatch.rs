@@ -1,0 +1,225 @@
+//! One short function per subcommand; each returns the process exit code.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::CommandFactory as _;
+
+use super::args::{Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs, ParamArgs, RunArgs};
+use crate::config::{RunConfig, state_dir_for};
+use crate::dag::{Dag, to_dot};
+use crate::error::{Diagnostic, Error, Result, exit};
+use crate::executor::LocalExecutor;
+use crate::report::{self, ConsoleReporter};
+use crate::scheduler::{self, Interruption, RunLimits};
+use crate::script::{FlowSpec, RunInfo, Script};
+
+pub(super) fn execute(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Run(args) => run(&cli, args),
+        Command::Describe(args) => describe(args),
+        Command::List(args) => list(args),
+        Command::ExportDot(args) => export_dot(args),
+        Command::Completions(args) => completions(args),
+    }
+}
+
+/// The default place for flows when no file is named.
+const FLOWS_DIR: &str = "flows";
+
+fn read_params_file(path: Option<&Path>) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(Diagnostic::new(format!("cannot read params file `{}`: {e}", path.display())))
+    })?;
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let parsed: std::result::Result<serde_json::Value, String> = if is_toml {
+        toml::from_str::<toml::Table>(&text).map_err(|e| e.to_string()).and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
+    } else {
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    };
+    match parsed {
+        Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
+        Ok(_) => Err(Error::invalid(Diagnostic::new(format!("params file `{}` must hold a table of parameters", path.display())))),
+        Err(e) => Err(Error::invalid(Diagnostic::new(format!("params file `{}` is invalid: {}", path.display(), e.trim())))),
+    }
+}
+
+/// Loads `file`, picks the flow, binds params and builds the validated graph.
+fn build_graph(file: &Path, flow: Option<&str>, params: &ParamArgs) -> Result<(Script, FlowSpec, Dag, crate::script::FlowBuild)> {
+    let script = Script::load(file)?;
+    let spec = script.select_flow(flow)?.clone();
+    let params_file = read_params_file(params.params_file.as_deref())?;
+    let mut built = script.build(&spec, params_file.as_ref(), &params.params)?;
+    let dag = Dag::build(std::mem::take(&mut built.nodes)).map_err(Error::Invalid)?;
+    Ok((script, spec, dag, built))
+}
+
+fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
+    let config = RunConfig::from_cli(cli, args);
+    let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
+    let flow_dir = absolute_dir(&args.file)?;
+    let state_dir = state_dir_for(&flow_dir);
+    let run_id = new_run_id();
+    let run_dir = state_dir.join("runs").join(&run_id);
+    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile { path: run_dir.clone(), source })?;
+    let info = RunInfo { run_id: run_id.clone(), flow: spec.name.clone(), params: built.params.clone(), run_dir, state_dir, flow_dir };
+    let executor = Arc::new(LocalExecutor::new(script.runtime(info)));
+    let limits = RunLimits {
+        jobs: config.jobs,
+        max_dynamic_tasks: config.max_dynamic_tasks,
+        timeout: config.timeout,
+        on_failure: config.on_failure.unwrap_or(spec.on_failure),
+        handle_signals: true,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.jobs.max(1))
+        .thread_stack_size(8 * 1024 * 1024)
+        .build()
+        .map_err(Error::Runtime)?;
+    let reporter = ConsoleReporter::new(Box::new(std::io::stderr()), config.verbose, config.quiet);
+    let report = runtime.block_on(scheduler::run(dag, built.output, limits, executor, reporter));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let meta = report::RunMeta { run_id: &run_id, flow: &spec.name, file: &args.file.display().to_string(), params: built.params.to_json() };
+    if !config.quiet || !report.is_success() {
+        report::print_failures(&mut std::io::stderr(), &report);
+    }
+    let document = if config.json { Some(report::summary_json(&meta, &report)) } else { report.output.as_ref().map(crate::script::Value::to_json) };
+    if let Some(doc) = document {
+        let text = serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize");
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+    }
+    Ok(match report.interruption {
+        Some(Interruption::Timeout) => exit::TIMEOUT,
+        Some(Interruption::Sigint) => exit::SIGINT,
+        Some(Interruption::Sigterm) => exit::SIGTERM,
+        None if report.is_success() => exit::OK,
+        None => exit::TASK_FAILED,
+    })
+}
+
+fn absolute_dir(file: &Path) -> Result<PathBuf> {
+    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::canonicalize(dir).map_err(|source| Error::ReadFile { path: dir.to_path_buf(), source })
+}
+
+/// A sortable, unique-enough run id: UTC time plus the process id.
+fn new_run_id() -> String {
+    let now = std::time::SystemTime::now();
+    let stamp = humantime::format_rfc3339_millis(now).to_string();
+    let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("{}-{:05}", compact.trim_end_matches('Z'), std::process::id() % 100_000)
+}
+
+/// Every `.rhai` file under `paths` (files as given, directories searched), sorted.
+fn find_scripts(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(Error::invalid(Diagnostic::new(format!("`{}` does not exist", p.display()))));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadFile { path: dir.to_path_buf(), source })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rhai") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn default_scripts(file: Option<&Path>) -> Result<Vec<PathBuf>> {
+    match file {
+        Some(f) => Ok(vec![f.to_path_buf()]),
+        None => find_scripts(&[PathBuf::from(FLOWS_DIR)]),
+    }
+}
+
+fn describe(args: &DescribeArgs) -> Result<u8> {
+    let files = default_scripts(args.file.as_deref())?;
+    let scripts = files.iter().map(|f| Script::load(f)).collect::<Result<Vec<_>>>()?;
+    let params_file = read_params_file(args.params.params_file.as_deref())?;
+    let mut described = Vec::new();
+    for script in &scripts {
+        let specs: Vec<&FlowSpec> = match &args.flow {
+            Some(name) => vec![script.select_flow(Some(name))?],
+            None => script.registry.flows.iter().collect(),
+        };
+        let mut flows = Vec::new();
+        for spec in specs {
+            let built = script.build_for_describe(spec, params_file.as_ref(), &args.params.params)?;
+            let dag = Dag::build(built.nodes).map_err(Error::Invalid)?;
+            flows.push(report::DescribedFlow { spec, dag });
+        }
+        described.push((script, flows));
+    }
+    let text = match args.format {
+        DescribeFormat::Text => described.iter().map(|(s, f)| report::describe_text(s, f)).collect::<Vec<_>>().join("\n"),
+        DescribeFormat::Json => report::describe_json(&described),
+        DescribeFormat::Mermaid => described.iter().map(|(_, f)| report::describe_mermaid(f)).collect::<Vec<_>>().join("\n"),
+    };
+    print_stdout(&text);
+    Ok(exit::OK)
+}
+
+fn list(args: &ListArgs) -> Result<u8> {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(FLOWS_DIR)] } else { args.paths.clone() };
+    let files = find_scripts(&paths)?;
+    let scripts = files.iter().map(|f| Script::load(f)).collect::<Result<Vec<_>>>()?;
+    print_stdout(&if args.json { report::list_json(&scripts) } else { report::list_text(&scripts) });
+    Ok(exit::OK)
+}
+
+fn export_dot(args: &ExportDotArgs) -> Result<u8> {
+    let (_, spec, dag, _) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
+    let dot = to_dot(&dag, &spec.name);
+    match &args.output {
+        Some(path) => write_atomically(path, dot.as_bytes())?,
+        None => print_stdout(&dot),
+    }
+    Ok(exit::OK)
+}
+
+fn completions(args: &CompletionsArgs) -> Result<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), "autowf", &mut out);
+    print_stdout(&String::from_utf8_lossy(&out));
+    Ok(exit::OK)
+}
+
+fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`autowf list | head`) is not an error worth reporting.
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let err = |source| Error::WriteFile { path: path.to_path_buf(), source };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! The command line: argument definitions and one handler per subcommand.
+
+mod args;
+mod dispatch;
+mod logging;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+pub(crate) use args::{Cli, ColorChoice, OnFailure, RunArgs};
+pub(crate) use logging::use_color;
+
+use crate::error::exit;
+
+pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { exit::INVALID } else { exit::OK });
+        }
+    };
+    logging::init(&cli.global);
+    match dispatch::execute(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            crate::report::print_error(&err);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}

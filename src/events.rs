@@ -1,0 +1,67 @@
+//! The run's event stream: the contract between the scheduler and every reporter.
+
+use std::time::Duration;
+
+use crate::dag::NodeId;
+use crate::error::SourceLoc;
+
+/// How a node ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Status {
+    Succeeded,
+    Cached,
+    Failed,
+    TimedOut,
+    /// Not run because a dependency did not succeed.
+    Skipped,
+    /// Stopped or never started because the run was stopped (fail-fast, signal, timeout).
+    Cancelled,
+}
+
+impl Status {
+    pub(crate) fn is_success(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Cached)
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Cached => "cached",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed out",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Why a task attempt failed, with the script position where that helps.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct TaskError {
+    pub(crate) message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) loc: Option<SourceLoc>,
+    /// The call chain of a Rhai error, innermost first: "in `helper` at f.rhai:3:5".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) trace: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) exit_code: Option<i32>,
+}
+
+impl TaskError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), loc: None, trace: Vec::new(), exit_code: None }
+    }
+}
+
+/// Something that happened during a run, in the order it happened.
+#[derive(Clone, Debug)]
+pub(crate) enum RunEvent {
+    RunStarted { nodes: usize },
+    NodeStarted { node: NodeId, name: String, attempt: u32 },
+    NodeRetrying { node: NodeId, name: String, attempt: u32, delay: Duration, error: TaskError },
+    NodeExpanded { node: NodeId, name: String, children: usize },
+    NodeFinished { node: NodeId, name: String, status: Status, attempts: u32, duration: Duration, error: Option<TaskError> },
+    RunFinished { duration: Duration, is_success: bool },
+}

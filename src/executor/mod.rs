@@ -1,0 +1,7 @@
+//! Where node attempts actually run: Rhai bodies on blocking threads, shell commands as child
+//! processes in their own process groups.
+
+mod local;
+pub(crate) mod process;
+
+pub(crate) use local::LocalExecutor;

@@ -1,0 +1,206 @@
+//! Child processes: each command runs in its own process group with stdin closed, so a
+//! timeout or Ctrl-C can stop the whole tree it started, not just the shell.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::os::unix::process::CommandExt as _;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+use tokio_util::sync::CancellationToken;
+
+/// How many trailing stderr lines a failure message keeps.
+const STDERR_TAIL_LINES: usize = 20;
+/// How often a terminating group is checked for survivors.
+const REAP_POLL: Duration = Duration::from_millis(10);
+
+/// A command line to run with `/bin/sh -c`.
+#[derive(Clone, Debug)]
+pub(crate) struct ShellCommand {
+    pub(crate) command: String,
+    pub(crate) cwd: PathBuf,
+    pub(crate) env: BTreeMap<String, String>,
+    /// Prefix for forwarded stderr lines: the node name.
+    pub(crate) label: String,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) kill_grace: Duration,
+}
+
+impl ShellCommand {
+    fn std_command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(&self.command)
+            .current_dir(&self.cwd)
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        cmd
+    }
+}
+
+/// How a command ended.
+#[derive(Debug)]
+pub(crate) enum ProcessOutcome {
+    Exited { code: i32, stdout: Vec<u8>, stderr_tail: String },
+    TimedOut,
+    Cancelled,
+    SpawnFailed(std::io::Error),
+}
+
+/// Runs `cmd` to completion, stopping its whole process group on timeout or cancellation.
+pub(crate) async fn run(cmd: &ShellCommand, cancel: &CancellationToken, hurry: &CancellationToken) -> ProcessOutcome {
+    let mut child = match tokio::process::Command::from(cmd.std_command()).kill_on_drop(true).spawn() {
+        Ok(child) => child,
+        Err(e) => return ProcessOutcome::SpawnFailed(e),
+    };
+    let pgid = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
+    let mut stdout = child.stdout.take().expect("invariant: stdout piped");
+    let stderr = child.stderr.take().expect("invariant: stderr piped");
+    let label = cmd.label.clone();
+    let out_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        let _ = stdout.read_to_end(&mut buf).await;
+        buf
+    });
+    let err_task = tokio::spawn(forward_stderr(stderr, label));
+    let deadline = async {
+        match cmd.timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let status = tokio::select! {
+        status = child.wait() => status,
+        () = deadline => {
+            terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+            return ProcessOutcome::TimedOut;
+        }
+        () = cancel.cancelled() => {
+            terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+            return ProcessOutcome::Cancelled;
+        }
+    };
+    // The shell is gone; anything it left in its group is not part of the result.
+    if let Some(pgid) = pgid {
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let stdout = out_task.await.unwrap_or_default();
+    let stderr_tail = err_task.await.unwrap_or_default();
+    match status {
+        Ok(s) => ProcessOutcome::Exited { code: exit_code(s), stdout, stderr_tail },
+        Err(e) => ProcessOutcome::SpawnFailed(e),
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt as _;
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Logs each stderr line with the node's name and returns the last few lines.
+async fn forward_stderr(stderr: tokio::process::ChildStderr, label: String) -> String {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::info!(target: "autowf::task", "{label} | {line}");
+        if tail.len() == STDERR_TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+    Vec::from(tail).join("\n")
+}
+
+/// SIGTERM to the group, up to `grace` for it to go, then SIGKILL. `hurry` cuts the grace short
+/// (a second Ctrl-C).
+async fn terminate(
+    child: &mut tokio::process::Child,
+    pgid: Option<Pid>,
+    grace: Duration,
+    hurry: &CancellationToken,
+) {
+    let Some(pgid) = pgid else { return };
+    if killpg(pgid, Signal::SIGTERM).is_ok() {
+        let deadline = tokio::time::Instant::now() + grace;
+        // Reaping the shell as we go, so its zombie does not keep the group alive.
+        while { let _ = child.try_wait(); group_alive(pgid) }
+            && tokio::time::Instant::now() < deadline
+            && !hurry.is_cancelled()
+        {
+            tokio::time::sleep(REAP_POLL).await;
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let _ = child.wait().await;
+}
+
+fn group_alive(pgid: Pid) -> bool {
+    killpg(pgid, None).is_ok()
+}
+
+/// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
+/// task's timeout and cancellation stop the command too.
+pub(crate) fn run_blocking(cmd: &ShellCommand, should_stop: &dyn Fn() -> bool) -> ProcessOutcome {
+    let mut child = match cmd.std_command().spawn() {
+        Ok(child) => child,
+        Err(e) => return ProcessOutcome::SpawnFailed(e),
+    };
+    let pgid = i32::try_from(child.id()).ok().map(Pid::from_raw);
+    let mut stdout = child.stdout.take().expect("invariant: stdout piped");
+    let stderr = child.stderr.take().expect("invariant: stderr piped");
+    let out_thread = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let label = cmd.label.clone();
+    let err_thread = std::thread::spawn(move || {
+        let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            tracing::info!(target: "autowf::task", "{label} | {line}");
+            if tail.len() == STDERR_TAIL_LINES {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+        }
+        Vec::from(tail).join("\n")
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if should_stop() => {
+                terminate_blocking(&mut child, pgid, cmd.kill_grace);
+                return ProcessOutcome::Cancelled;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => break Err(e),
+        }
+    };
+    if let Some(pgid) = pgid {
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let stdout = out_thread.join().unwrap_or_default();
+    let stderr_tail = err_thread.join().unwrap_or_default();
+    match status {
+        Ok(s) => ProcessOutcome::Exited { code: exit_code(s), stdout, stderr_tail },
+        Err(e) => ProcessOutcome::SpawnFailed(e),
+    }
+}
+
+fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace: Duration) {
+    let Some(pgid) = pgid else { return };
+    if killpg(pgid, Signal::SIGTERM).is_ok() {
+        let deadline = Instant::now() + grace;
+        while { let _ = child.try_wait(); group_alive(pgid) } && Instant::now() < deadline {
+            std::thread::sleep(REAP_POLL);
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+    }
+    let _ = child.wait();
+}

@@ -1,0 +1,24 @@
+//! autowf: a fast, dependable workflow runner. Flows are Rhai scripts; the core builds their
+//! graph, validates it, and runs it with bounded concurrency, retries and timeouts.
+//!
+//! The pipeline: `cli` parses arguments into a `config::Config`; `script` loads a flow file
+//! and builds a flow's nodes; `dag` validates them into a graph; `scheduler` runs it through an
+//! `executor`; `report` renders events, results and errors.
+
+mod cli;
+mod config;
+mod dag;
+mod error;
+mod events;
+mod executor;
+mod report;
+mod scheduler;
+mod script;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs autowf with the given command line (the first item is the program name).
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    cli::main(args)
+}

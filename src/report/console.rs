@@ -1,0 +1,74 @@
+//! The console reporter: run events as plain lines on stderr.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::events::{RunEvent, Status};
+use crate::scheduler::Observe;
+
+pub(crate) struct ConsoleReporter {
+    out: Box<dyn Write + Send>,
+    verbose: u8,
+    quiet: bool,
+}
+
+impl ConsoleReporter {
+    pub(crate) fn new(out: Box<dyn Write + Send>, verbose: u8, quiet: bool) -> Self {
+        Self { out, verbose, quiet }
+    }
+}
+
+pub(crate) fn fmt_duration(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{}µs", d.as_micros())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.2}s", d.as_secs_f64())
+    }
+}
+
+impl Observe for ConsoleReporter {
+    fn observe(&mut self, event: &RunEvent) {
+        if self.quiet {
+            return;
+        }
+        let line = match event {
+            RunEvent::NodeStarted { name, attempt, .. } if self.verbose > 0 => {
+                if *attempt > 1 { format!("start   {name} (attempt {attempt})") } else { format!("start   {name}") }
+            }
+            RunEvent::NodeRetrying { name, attempt, delay, error, .. } => format!(
+                "retry   {name}: attempt {} failed: {}; attempt {attempt} in {}",
+                attempt - 1,
+                first_line(&error.message),
+                fmt_duration(*delay)
+            ),
+            RunEvent::NodeExpanded { name, children, .. } if self.verbose > 0 => format!("expand  {name}: {children} new node(s)"),
+            RunEvent::NodeFinished { name, status, duration, error, .. } => match status {
+                Status::Failed | Status::TimedOut => {
+                    let why = error.as_ref().map_or(String::new(), |e| format!(": {}", first_line(&e.message)));
+                    format!("{:<7} {name}{why}", if *status == Status::Failed { "FAILED" } else { "TIMEOUT" })
+                }
+                _ if self.verbose > 0 => format!("{:<7} {name} ({})", status_word(*status), fmt_duration(*duration)),
+                _ => return,
+            },
+            _ => return,
+        };
+        let _ = writeln!(self.out, "{line}");
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Succeeded => "ok",
+        Status::Cached => "cached",
+        Status::Failed => "FAILED",
+        Status::TimedOut => "TIMEOUT",
+        Status::Skipped => "skipped",
+        Status::Cancelled => "cancel",
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}

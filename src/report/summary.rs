@@ -1,0 +1,92 @@
+//! The end of a run: the JSON summary (`run --json`) and the human summary on stderr.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use super::console::fmt_duration;
+use crate::events::Status;
+use crate::scheduler::{Interruption, RunReport};
+
+/// Facts about the run that the scheduler does not know.
+pub(crate) struct RunMeta<'a> {
+    pub(crate) run_id: &'a str,
+    pub(crate) flow: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) params: serde_json::Value,
+}
+
+pub(crate) fn summary_json(meta: &RunMeta<'_>, report: &RunReport) -> serde_json::Value {
+    let nodes: Vec<serde_json::Value> = report
+        .nodes
+        .iter()
+        .map(|n| {
+            let mut v = json!({
+                "name": n.name,
+                "task": n.task,
+                "status": n.status,
+                "attempts": n.attempts,
+                "start_ms": n.started_ms,
+                "duration_ms": millis(n.duration),
+            });
+            if let Some(e) = &n.error {
+                v["error"] = serde_json::to_value(e).unwrap_or_default();
+            }
+            if let Some(r) = &n.reason {
+                v["reason"] = json!(r);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "schema": 1,
+        "run_id": meta.run_id,
+        "flow": meta.flow,
+        "file": meta.file,
+        "params": meta.params,
+        "status": if report.is_success() { "succeeded" } else { "failed" },
+        "interrupted": report.interruption,
+        "duration_ms": millis(report.duration),
+        "counts": counts(report),
+        "nodes": nodes,
+        "result": report.output.as_ref().map(crate::script::Value::to_json),
+    })
+}
+
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+fn counts(report: &RunReport) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    for s in [Status::Succeeded, Status::Cached, Status::Failed, Status::TimedOut, Status::Skipped, Status::Cancelled] {
+        let key = serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        m.insert(key, json!(report.nodes.iter().filter(|n| n.status == s).count()));
+    }
+    m
+}
+
+/// The closing lines on stderr: counts, then each failure with its position and call chain.
+pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
+    let c = counts(report);
+    let parts: Vec<String> = c.iter().filter(|(_, v)| v.as_u64() != Some(0)).map(|(k, v)| format!("{v} {}", k.replace('_', " "))).collect();
+    let verdict = match report.interruption {
+        Some(Interruption::Timeout) => "run timed out",
+        Some(Interruption::Sigint) => "run interrupted",
+        Some(Interruption::Sigterm) => "run terminated",
+        None if report.is_success() => "run succeeded",
+        None => "run failed",
+    };
+    let _ = writeln!(out, "{verdict} in {}: {}", fmt_duration(report.duration), parts.join(", "));
+    for n in report.nodes.iter().filter(|n| matches!(n.status, Status::Failed | Status::TimedOut)) {
+        let Some(e) = &n.error else { continue };
+        let attempts = if n.attempts > 1 { format!(" after {} attempts", n.attempts) } else { String::new() };
+        let _ = writeln!(out, "\nerror: `{}` {}{attempts}: {}", n.name, n.status.label(), e.message);
+        if let Some(loc) = &e.loc {
+            let _ = writeln!(out, " --> {loc}");
+        }
+        for frame in &e.trace {
+            let _ = writeln!(out, "  {frame}");
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Runs a flow graph: one dispatcher owns all run state and reacts to worker completions,
+//! signals and the run's deadline. Executors do the work behind the [`Execute`] trait.
+
+mod dispatcher;
+mod policy;
+mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) use dispatcher::run;
+pub(crate) use policy::RetryPolicy;
+
+use crate::dag::{Node, NodeId};
+use crate::events::{RunEvent, Status, TaskError};
+use crate::script::{Expansion, FailurePolicy, Value};
+
+/// One attempt of one node, handed to an executor.
+pub(crate) struct Job {
+    pub(crate) node: Arc<Node>,
+    pub(crate) attempt: u32,
+    /// Results of the nodes this one depends on.
+    pub(crate) inputs: Vec<(NodeId, Arc<Value>)>,
+    pub(crate) cancel: CancellationToken,
+    /// Cut termination grace short: a second Ctrl-C.
+    pub(crate) hurry: CancellationToken,
+    /// Id of the first node an expansion may create.
+    pub(crate) next_id: u32,
+    /// How many more nodes expansions may create in this run.
+    pub(crate) dynamic_budget: usize,
+}
+
+impl Job {
+    /// The result of dependency `id`; unit when it has none (a control dependency).
+    pub(crate) fn input(&self, id: NodeId) -> Value {
+        self.inputs.iter().find(|(n, _)| *n == id).map_or_else(Value::unit, |(_, v)| (**v).clone())
+    }
+}
+
+/// How an attempt ended.
+pub(crate) enum Outcome {
+    Succeeded(Value),
+    Expanded(Expansion),
+    Failed(TaskError),
+    TimedOut,
+    Cancelled,
+}
+
+/// Reports an attempt's outcome back to the dispatcher; dropping it unreported counts as a
+/// failure, so a panicking worker cannot hang the run.
+pub(crate) struct Completer {
+    tx: mpsc::UnboundedSender<dispatcher::Message>,
+    node: NodeId,
+    sent: bool,
+}
+
+impl Completer {
+    pub(crate) fn finish(mut self, outcome: Outcome) {
+        self.sent = true;
+        let _ = self.tx.send(dispatcher::Message::Done(self.node, outcome));
+    }
+}
+
+impl Drop for Completer {
+    fn drop(&mut self) {
+        if !self.sent {
+            let outcome = Outcome::Failed(TaskError::new("the worker running this task stopped unexpectedly"));
+            let _ = self.tx.send(dispatcher::Message::Done(self.node, outcome));
+        }
+    }
+}
+
+/// Does the work of nodes. `start` must not block: it spawns and returns.
+pub(crate) trait Execute: Send + Sync + 'static {
+    fn start(self: &Arc<Self>, job: Job, done: Completer);
+}
+
+/// Receives every event of a run, in order, on the dispatcher's task.
+pub(crate) trait Observe: Send {
+    fn observe(&mut self, event: &RunEvent);
+}
+
+/// How a run is bounded and what it does on failure.
+#[derive(Clone, Debug)]
+pub(crate) struct RunLimits {
+    pub(crate) jobs: usize,
+    pub(crate) max_dynamic_tasks: usize,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) on_failure: FailurePolicy,
+    /// Listen for SIGINT and SIGTERM (off in unit tests).
+    pub(crate) handle_signals: bool,
+}
+
+/// Why a run stopped early, if it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Interruption {
+    Timeout,
+    Sigint,
+    Sigterm,
+}
+
+/// What happened to one node.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct NodeReport {
+    pub(crate) id: NodeId,
+    pub(crate) name: String,
+    pub(crate) task: Option<String>,
+    pub(crate) status: Status,
+    pub(crate) attempts: u32,
+    pub(crate) duration: Duration,
+    pub(crate) started_ms: Option<u64>,
+    pub(crate) error: Option<TaskError>,
+    /// Why a node was skipped: the dependency that did not succeed.
+    pub(crate) reason: Option<String>,
+}
+
+/// The outcome of a whole run.
+pub(crate) struct RunReport {
+    pub(crate) nodes: Vec<NodeReport>,
+    pub(crate) output: Option<Value>,
+    pub(crate) interruption: Option<Interruption>,
+    pub(crate) duration: Duration,
+}
+
+impl RunReport {
+    pub(crate) fn is_success(&self) -> bool {
+        self.interruption.is_none() && self.nodes.iter().all(|n| n.status.is_success())
+    }
+}
+
+#[cfg(test)]
+mod tests;

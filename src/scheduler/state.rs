@@ -1,0 +1,144 @@
+//! Per-node bookkeeping of a run and the priority-ordered ready queue.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::dag::{Limit, NodeId};
+use crate::events::{Status, TaskError};
+
+/// Where a node is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    /// Waiting for dependencies.
+    Waiting,
+    /// In the ready queue (or held back by a concurrency limit).
+    Ready,
+    Running,
+    /// Between attempts.
+    Retrying,
+    /// Expanded; waiting for the nodes its result refers to.
+    Resolving,
+    Done(Status),
+}
+
+#[derive(Debug)]
+pub(super) struct NodeState {
+    pub(super) phase: Phase,
+    /// Dependencies not finished yet.
+    pub(super) remaining: u32,
+    pub(super) attempts: u32,
+    pub(super) first_start: Option<Instant>,
+    pub(super) duration: Duration,
+    pub(super) error: Option<TaskError>,
+    pub(super) reason: Option<String>,
+}
+
+impl NodeState {
+    pub(super) fn new(remaining: u32) -> Self {
+        Self {
+            phase: if remaining == 0 { Phase::Ready } else { Phase::Waiting },
+            remaining,
+            attempts: 0,
+            first_start: None,
+            duration: Duration::ZERO,
+            error: None,
+            reason: None,
+        }
+    }
+
+    pub(super) fn status(&self) -> Option<Status> {
+        match self.phase {
+            Phase::Done(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(super) fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done(_))
+    }
+}
+
+/// A ready node: higher priority first, then lower id (declaration order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ReadyEntry {
+    pub(super) priority: i64,
+    pub(super) id: NodeId,
+}
+
+impl Ord for ReadyEntry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.priority, Reverse(self.id)).cmp(&(other.priority, Reverse(other.id)))
+    }
+}
+
+impl PartialOrd for ReadyEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+pub(super) type ReadyQueue = BinaryHeap<ReadyEntry>;
+
+/// Concurrency limits in use: `task:x`, `fanout:y` keys to running counts, and the nodes
+/// held back until a slot frees.
+#[derive(Default)]
+pub(super) struct Limits {
+    used: HashMap<Arc<str>, u32>,
+    held: HashMap<Arc<str>, Vec<ReadyEntry>>,
+}
+
+impl Limits {
+    /// Takes a slot of every limit, or none (and remembers `entry` under the full one).
+    pub(super) fn try_acquire(&mut self, limits: &[Limit], entry: ReadyEntry) -> bool {
+        if let Some(full) = limits.iter().find(|l| self.used.get(&l.key).copied().unwrap_or(0) >= l.capacity) {
+            self.held.entry(full.key.clone()).or_default().push(entry);
+            return false;
+        }
+        for l in limits {
+            *self.used.entry(l.key.clone()).or_insert(0) += 1;
+        }
+        true
+    }
+
+    /// Frees the slots of `limits`; returns the nodes held back on them.
+    pub(super) fn release(&mut self, limits: &[Limit]) -> Vec<ReadyEntry> {
+        let mut freed = Vec::new();
+        for l in limits {
+            if let Some(n) = self.used.get_mut(&l.key) {
+                *n = n.saturating_sub(1);
+            }
+            if let Some(held) = self.held.remove(&l.key) {
+                freed.extend(held);
+            }
+        }
+        freed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_queue_orders_by_priority_then_declaration() {
+        let mut q = ReadyQueue::new();
+        for (priority, id) in [(0, 3), (5, 7), (0, 1), (5, 2)] {
+            q.push(ReadyEntry { priority, id: NodeId(id) });
+        }
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.id.0).collect();
+        assert_eq!(order, vec![2, 7, 1, 3]);
+    }
+
+    #[test]
+    fn limits_hold_and_release() {
+        let mut l = Limits::default();
+        let lim = vec![Limit { key: "task:a".into(), capacity: 1 }];
+        let e = |id| ReadyEntry { priority: 0, id: NodeId(id) };
+        assert!(l.try_acquire(&lim, e(0)));
+        assert!(!l.try_acquire(&lim, e(1)));
+        assert_eq!(l.release(&lim), vec![e(1)]);
+        assert!(l.try_acquire(&lim, e(1)));
+    }
+}

@@ -1,0 +1,134 @@
+//! Turns Rhai's errors into autowf diagnostics and task errors, with `file:line:col` of the
+//! innermost failing position and the call chain that led there.
+
+use std::sync::Arc;
+
+use rhai::{EvalAltResult, ParseError, Position};
+
+use super::api::DiagnosticPayload;
+use super::misuse::HANDLE_HELP;
+use crate::error::{Diagnostic, SourceLoc};
+use crate::events::TaskError;
+
+pub(crate) fn loc(file: &str, pos: Position) -> Option<SourceLoc> {
+    let line = pos.line()?;
+    Some(SourceLoc {
+        file: Arc::from(file),
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(pos.position().unwrap_or(1)).unwrap_or(u32::MAX),
+    })
+}
+
+pub(crate) fn parse_error(e: &ParseError, file: &str) -> Diagnostic {
+    let message = e.err_type().to_string();
+    Diagnostic::new(format!("syntax error: {}", lowercase_first(&message))).at(loc(file, e.position()))
+}
+
+/// The innermost error, the source file it happened in, and the calls that led to it
+/// (outermost first).
+fn unwind<'a>(e: &'a EvalAltResult, file: &str) -> (&'a EvalAltResult, String, Vec<(String, Option<SourceLoc>)>) {
+    let mut chain = Vec::new();
+    let mut current = e;
+    let mut source = file.to_owned();
+    loop {
+        match current {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) if !name.starts_with("__") => {
+                chain.push((display_fn_name(name), loc(&source, *pos)));
+                if !src.is_empty() {
+                    source.clone_from(src);
+                }
+                current = inner;
+            }
+            EvalAltResult::ErrorInFunctionCall(_, src, inner, _) => {
+                if !src.is_empty() {
+                    source.clone_from(src);
+                }
+                current = inner;
+            }
+            EvalAltResult::ErrorInModule(name, inner, pos) => {
+                chain.push((format!("module `{name}`"), loc(&source, *pos)));
+                source.clone_from(name);
+                current = inner;
+            }
+            _ => return (current, source, chain),
+        }
+    }
+}
+
+fn display_fn_name(name: &str) -> String {
+    if name.starts_with("anon$") { "a closure".to_owned() } else { format!("`{name}`") }
+}
+
+/// The message of a non-wrapper error, without Rhai's "(line x, position y)" suffix.
+fn message_of(e: &EvalAltResult) -> (String, Option<Diagnostic>) {
+    if let EvalAltResult::ErrorRuntime(value, _) = e {
+        if let Some(d) = value.read_lock::<DiagnosticPayload>() {
+            return (d.0.message.clone(), Some(d.0.clone()));
+        }
+        if let Ok(s) = value.as_immutable_string_ref() {
+            return (s.to_string(), None);
+        }
+        return (format!("thrown: {}", super::value::to_json(value)), None);
+    }
+    (lowercase_first(&strip_position(&e.to_string())), None)
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if !s.starts_with("ID") => c.to_lowercase().chain(chars).collect(),
+        Some(c) => std::iter::once(c).chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A diagnostic for an error raised while a script's top level or a flow body ran.
+pub(crate) fn eval_diagnostic(e: &EvalAltResult, file: &str) -> Diagnostic {
+    let (inner, source, chain) = unwind(e, file);
+    let (message, payload) = message_of(inner);
+    let here = loc(&source, inner.position());
+    let mut d = match payload {
+        Some(p) => {
+            let at = p.loc.clone().or(here);
+            Diagnostic { loc: at, ..p }
+        }
+        None => Diagnostic::new(message.clone()).at(here),
+    };
+    if d.help.is_none() && mentions_handle(inner, &message) {
+        d = d.help(HANDLE_HELP);
+    }
+    for (name, at) in chain.into_iter().rev() {
+        d = d.note(format!("in a call to {name}"), at);
+    }
+    d
+}
+
+/// Whether a Rhai error came from treating a handle as a plain value.
+fn mentions_handle(e: &EvalAltResult, message: &str) -> bool {
+    message.contains("Handle")
+        || matches!(e, EvalAltResult::ErrorFor(_) | EvalAltResult::ErrorMismatchDataType(..))
+            && message.to_lowercase().contains("handle")
+}
+
+/// A task error for a failed task body: innermost message, position and call chain.
+pub(crate) fn task_error(e: &EvalAltResult, file: &str) -> TaskError {
+    let d = eval_diagnostic(e, file);
+    TaskError {
+        message: d.message,
+        loc: d.loc,
+        trace: d.notes.into_iter().map(|(text, at)| match at {
+            Some(at) => format!("{text} at {at}"),
+            None => text,
+        }).collect(),
+        exit_code: None,
+    }
+}
+
+/// Drops Rhai's trailing " (line 3, position 7)": the position is shown separately.
+fn strip_position(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("");
+    match first.rfind(" (line ") {
+        Some(i) if first.ends_with(')') => first[..i].to_owned(),
+        _ => first.to_owned(),
+    }
+}

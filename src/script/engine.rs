@@ -1,0 +1,107 @@
+//! Builds the two Rhai engines: one evaluates flow bodies (it tracks the call stack, so a node
+//! knows where its task was called), the other runs task bodies at full speed. Both share the
+//! same limits and functions, set explicitly so debug and release builds behave alike.
+
+use std::path::{Component, Path, PathBuf};
+
+use rhai::module_resolvers::FileModuleResolver;
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
+
+use super::{api, build, runtime};
+
+/// Limits that hold in every build profile (see docs/script-api.md, "Limits").
+pub(crate) mod limits {
+    pub(crate) const MAX_CALL_LEVELS: usize = 64;
+    pub(crate) const MAX_EXPR_DEPTH: usize = 64;
+    pub(crate) const MAX_FN_EXPR_DEPTH: usize = 32;
+    pub(crate) const MAX_STRING_SIZE: usize = 64 * 1024 * 1024;
+    pub(crate) const MAX_ARRAY_SIZE: usize = 10_000_000;
+    pub(crate) const MAX_MAP_SIZE: usize = 1_000_000;
+    pub(crate) const MAX_MODULES: usize = 64;
+    /// Operations allowed for the top level and each flow body: building a graph is quick,
+    /// so a runaway loop there is a bug, reported instead of hanging `describe`.
+    pub(crate) const MAX_BUILD_OPERATIONS: u64 = 200_000_000;
+    /// Largest script accepted, in bytes.
+    pub(crate) const MAX_SCRIPT_BYTES: u64 = 8 * 1024 * 1024;
+}
+
+/// Which of the two engines to build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Evaluates the top level and flow bodies.
+    Build,
+    /// Runs task bodies; operations are unlimited, timeouts stop them instead.
+    Run,
+}
+
+pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_call_levels(limits::MAX_CALL_LEVELS)
+        .set_max_expr_depths(limits::MAX_EXPR_DEPTH, limits::MAX_FN_EXPR_DEPTH)
+        .set_max_string_size(limits::MAX_STRING_SIZE)
+        .set_max_array_size(limits::MAX_ARRAY_SIZE)
+        .set_max_map_size(limits::MAX_MAP_SIZE)
+        .set_max_modules(limits::MAX_MODULES)
+        .set_module_resolver(ConfinedResolver::new(flow_dir));
+    engine.disable_symbol("eval");
+    match mode {
+        Mode::Build => {
+            engine.set_max_operations(limits::MAX_BUILD_OPERATIONS);
+            // A debugger that never stops: it only makes Rhai keep the call stack, which is how
+            // a node learns the position of the task call that created it.
+            engine.register_debugger(
+                |_, debugger| debugger,
+                |_, _, _, _, _| Ok(rhai::debugger::DebuggerCommand::Continue),
+            );
+        }
+        Mode::Run => {
+            engine.set_max_operations(0);
+            engine.on_progress(runtime::check_cancelled);
+        }
+    }
+    engine.on_print(runtime::log_print);
+    engine.on_debug(|text, source, pos| runtime::log_debug(text, source, pos));
+    build::register(&mut engine);
+    api::register(&mut engine);
+    runtime::register(&mut engine);
+    engine
+}
+
+/// Resolves `import "x"` only to files below the flow file's directory.
+struct ConfinedResolver {
+    inner: FileModuleResolver,
+}
+
+impl ConfinedResolver {
+    fn new(base: &Path) -> Self {
+        Self { inner: FileModuleResolver::new_with_path(PathBuf::from(base)) }
+    }
+}
+
+impl ModuleResolver for ConfinedResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let confined = Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if !confined {
+            return Err(EvalAltResult::ErrorInModule(
+                path.to_owned(),
+                EvalAltResult::ErrorRuntime(
+                    "modules may only be imported from below the flow file's directory".into(),
+                    pos,
+                )
+                .into(),
+                pos,
+            )
+            .into());
+        }
+        self.inner.resolve(engine, source, path, pos)
+    }
+}
