@@ -18,7 +18,6 @@ pub(crate) struct RunConfig {
     pub(crate) json: bool,
     pub(crate) quiet: bool,
     pub(crate) verbose: u8,
-    pub(crate) color: bool,
 }
 
 impl RunConfig {
@@ -35,7 +34,6 @@ impl RunConfig {
             json: run.json,
             quiet: cli.global.quiet,
             verbose: cli.global.verbose,
-            color: crate::cli::use_color(cli.global.color),
         }
     }
 }

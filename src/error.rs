@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Exit codes, documented in `docs/exit-codes.md`.
@@ -16,6 +15,10 @@ pub(crate) mod exit {
     /// An environment or I/O error.
     pub(crate) const ENVIRONMENT: u8 = 3;
     /// Another run of the flow holds its lock.
+    #[expect(
+        dead_code,
+        reason = "part of the documented contract; run locks come with run history"
+    )]
     pub(crate) const LOCKED: u8 = 4;
     /// The whole run hit `--timeout`.
     pub(crate) const TIMEOUT: u8 = 124;
@@ -52,7 +55,12 @@ pub(crate) struct Diagnostic {
 
 impl Diagnostic {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), loc: None, help: None, notes: Vec::new() }
+        Self {
+            message: message.into(),
+            loc: None,
+            help: None,
+            notes: Vec::new(),
+        }
     }
 
     #[must_use]
@@ -114,9 +122,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Invalid(_) => exit::INVALID,
-            Self::ReadFile { .. } | Self::WriteFile { .. } | Self::Runtime(_) => {
-                exit::ENVIRONMENT
-            }
+            Self::ReadFile { .. } | Self::WriteFile { .. } | Self::Runtime(_) => exit::ENVIRONMENT,
         }
     }
 }
@@ -125,10 +131,6 @@ impl From<Diagnostic> for Error {
     fn from(d: Diagnostic) -> Self {
         Self::invalid(d)
     }
-}
-
-pub(crate) fn exit_code(code: u8) -> ExitCode {
-    ExitCode::from(code)
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use crate::dag::NodeId;
 use crate::error::SourceLoc;
 
 /// How a node ended.
@@ -51,17 +50,40 @@ pub(crate) struct TaskError {
 
 impl TaskError {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), loc: None, trace: Vec::new(), exit_code: None }
+        Self {
+            message: message.into(),
+            loc: None,
+            trace: Vec::new(),
+            exit_code: None,
+        }
     }
 }
 
 /// Something that happened during a run, in the order it happened.
 #[derive(Clone, Debug)]
 pub(crate) enum RunEvent {
-    RunStarted { nodes: usize },
-    NodeStarted { node: NodeId, name: String, attempt: u32 },
-    NodeRetrying { node: NodeId, name: String, attempt: u32, delay: Duration, error: TaskError },
-    NodeExpanded { node: NodeId, name: String, children: usize },
-    NodeFinished { node: NodeId, name: String, status: Status, attempts: u32, duration: Duration, error: Option<TaskError> },
-    RunFinished { duration: Duration, is_success: bool },
+    RunStarted {
+        nodes: usize,
+    },
+    NodeStarted {
+        name: String,
+        attempt: u32,
+    },
+    NodeRetrying {
+        name: String,
+        attempt: u32,
+        delay: Duration,
+        error: TaskError,
+    },
+    NodeExpanded {
+        name: String,
+        children: usize,
+    },
+    NodeFinished {
+        name: String,
+        status: Status,
+        attempts: u32,
+        duration: Duration,
+        error: Option<TaskError>,
+    },
 }

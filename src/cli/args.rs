@@ -85,7 +85,12 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) timeout: Option<std::time::Duration>,
     /// Most nodes that `.map` and `.then` may add while the flow runs.
-    #[arg(long, value_name = "N", default_value_t = 100_000, env = "AUTOWF_MAX_DYNAMIC_TASKS")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        env = "AUTOWF_MAX_DYNAMIC_TASKS"
+    )]
     pub(crate) max_dynamic_tasks: usize,
     /// What a failed task does to the rest of the run [default: the flow's `on_failure`, else fail_fast].
     #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
@@ -169,7 +174,8 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); use e.g. \"30s\", \"5m\""))
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); use e.g. \"30s\", \"5m\""))
 }
 
 #[cfg(test)]
@@ -188,7 +194,9 @@ mod tests {
     fn command_lines_parse_or_fail_as_expected() {
         let ok: &[&[&str]] = &[
             &["autowf", "run", "f.rhai"],
-            &["autowf", "run", "f.rhai", "main", "-p", "a=1", "-p", "b=x=y", "-j", "2", "--json"],
+            &[
+                "autowf", "run", "f.rhai", "main", "-p", "a=1", "-p", "b=x=y", "-j", "2", "--json",
+            ],
             &["autowf", "-q", "run", "f.rhai", "--timeout", "30s"],
             &["autowf", "run", "f.rhai", "-v", "--color", "never"],
             &["autowf", "describe"],
@@ -202,10 +210,22 @@ mod tests {
             assert!(Cli::try_parse_from(*args).is_ok(), "{args:?}");
         }
         let bad: &[(&[&str], ErrorKind)] = &[
-            (&["autowf", "run", "f.rhai", "-j", "0"], ErrorKind::ValueValidation),
-            (&["autowf", "run", "f.rhai", "-p", "novalue"], ErrorKind::ValueValidation),
-            (&["autowf", "run", "f.rhai", "--timeout", "soon"], ErrorKind::ValueValidation),
-            (&["autowf", "run", "f.rhai", "--on-failure", "sometimes"], ErrorKind::InvalidValue),
+            (
+                &["autowf", "run", "f.rhai", "-j", "0"],
+                ErrorKind::ValueValidation,
+            ),
+            (
+                &["autowf", "run", "f.rhai", "-p", "novalue"],
+                ErrorKind::ValueValidation,
+            ),
+            (
+                &["autowf", "run", "f.rhai", "--timeout", "soon"],
+                ErrorKind::ValueValidation,
+            ),
+            (
+                &["autowf", "run", "f.rhai", "--on-failure", "sometimes"],
+                ErrorKind::InvalidValue,
+            ),
             (&["autowf", "run"], ErrorKind::MissingRequiredArgument),
             (&["autowf", "frobnicate"], ErrorKind::InvalidSubcommand),
             (&["autowf", "-q", "-v", "list"], ErrorKind::ArgumentConflict),

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use clap::CommandFactory as _;
 
-use super::args::{Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs, ParamArgs, RunArgs};
+use super::args::{
+    Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs,
+    ParamArgs, RunArgs,
+};
 use crate::config::{RunConfig, state_dir_for};
 use crate::dag::{Dag, to_dot};
 use crate::error::{Diagnostic, Error, Result, exit};
@@ -28,26 +31,44 @@ pub(super) fn execute(cli: Cli) -> Result<u8> {
 /// The default place for flows when no file is named.
 const FLOWS_DIR: &str = "flows";
 
-fn read_params_file(path: Option<&Path>) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+fn read_params_file(
+    path: Option<&Path>,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
     let Some(path) = path else { return Ok(None) };
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::invalid(Diagnostic::new(format!("cannot read params file `{}`: {e}", path.display())))
+        Error::invalid(Diagnostic::new(format!(
+            "cannot read params file `{}`: {e}",
+            path.display()
+        )))
     })?;
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let parsed: std::result::Result<serde_json::Value, String> = if is_toml {
-        toml::from_str::<toml::Table>(&text).map_err(|e| e.to_string()).and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
+        toml::from_str::<toml::Table>(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
     } else {
         serde_json::from_str(&text).map_err(|e| e.to_string())
     };
     match parsed {
         Ok(serde_json::Value::Object(map)) => Ok(Some(map)),
-        Ok(_) => Err(Error::invalid(Diagnostic::new(format!("params file `{}` must hold a table of parameters", path.display())))),
-        Err(e) => Err(Error::invalid(Diagnostic::new(format!("params file `{}` is invalid: {}", path.display(), e.trim())))),
+        Ok(_) => Err(Error::invalid(Diagnostic::new(format!(
+            "params file `{}` must hold a table of parameters",
+            path.display()
+        )))),
+        Err(e) => Err(Error::invalid(Diagnostic::new(format!(
+            "params file `{}` is invalid: {}",
+            path.display(),
+            e.trim()
+        )))),
     }
 }
 
 /// Loads `file`, picks the flow, binds params and builds the validated graph.
-fn build_graph(file: &Path, flow: Option<&str>, params: &ParamArgs) -> Result<(Script, FlowSpec, Dag, crate::script::FlowBuild)> {
+fn build_graph(
+    file: &Path,
+    flow: Option<&str>,
+    params: &ParamArgs,
+) -> Result<(Script, FlowSpec, Dag, crate::script::FlowBuild)> {
     let script = Script::load(file)?;
     let spec = script.select_flow(flow)?.clone();
     let params_file = read_params_file(params.params_file.as_deref())?;
@@ -63,8 +84,18 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
     let state_dir = state_dir_for(&flow_dir);
     let run_id = new_run_id();
     let run_dir = state_dir.join("runs").join(&run_id);
-    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile { path: run_dir.clone(), source })?;
-    let info = RunInfo { run_id: run_id.clone(), flow: spec.name.clone(), params: built.params.clone(), run_dir, state_dir, flow_dir };
+    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
+        path: run_dir.clone(),
+        source,
+    })?;
+    let info = RunInfo {
+        run_id: run_id.clone(),
+        flow: spec.name.clone(),
+        params: built.params.clone(),
+        run_dir,
+        state_dir,
+        flow_dir,
+    };
     let executor = Arc::new(LocalExecutor::new(script.runtime(info)));
     let limits = RunLimits {
         jobs: config.jobs,
@@ -80,13 +111,28 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         .build()
         .map_err(Error::Runtime)?;
     let reporter = ConsoleReporter::new(Box::new(std::io::stderr()), config.verbose, config.quiet);
-    let report = runtime.block_on(scheduler::run(dag, built.output, limits, executor, reporter));
+    let report = runtime.block_on(scheduler::run(
+        dag,
+        built.output,
+        limits,
+        executor,
+        reporter,
+    ));
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    let meta = report::RunMeta { run_id: &run_id, flow: &spec.name, file: &args.file.display().to_string(), params: built.params.to_json() };
+    let meta = report::RunMeta {
+        run_id: &run_id,
+        flow: &spec.name,
+        file: &args.file.display().to_string(),
+        params: built.params.to_json(),
+    };
     if !config.quiet || !report.is_success() {
         report::print_failures(&mut std::io::stderr(), &report);
     }
-    let document = if config.json { Some(report::summary_json(&meta, &report)) } else { report.output.as_ref().map(crate::script::Value::to_json) };
+    let document = if config.json {
+        Some(report::summary_json(&meta, &report))
+    } else {
+        report.output.as_ref().map(crate::script::Value::to_json)
+    };
     if let Some(doc) = document {
         let text = serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize");
         let mut stdout = std::io::stdout().lock();
@@ -102,8 +148,14 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
 }
 
 fn absolute_dir(file: &Path) -> Result<PathBuf> {
-    let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::canonicalize(dir).map_err(|source| Error::ReadFile { path: dir.to_path_buf(), source })
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::canonicalize(dir).map_err(|source| Error::ReadFile {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// A sortable, unique-enough run id: UTC time plus the process id.
@@ -111,7 +163,11 @@ fn new_run_id() -> String {
     let now = std::time::SystemTime::now();
     let stamp = humantime::format_rfc3339_millis(now).to_string();
     let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
-    format!("{}-{:05}", compact.trim_end_matches('Z'), std::process::id() % 100_000)
+    format!(
+        "{}-{:05}",
+        compact.trim_end_matches('Z'),
+        std::process::id() % 100_000
+    )
 }
 
 /// Every `.rhai` file under `paths` (files as given, directories searched), sorted.
@@ -123,7 +179,10 @@ fn find_scripts(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(Error::invalid(Diagnostic::new(format!("`{}` does not exist", p.display()))));
+            return Err(Error::invalid(Diagnostic::new(format!(
+                "`{}` does not exist",
+                p.display()
+            ))));
         }
     }
     out.sort();
@@ -132,10 +191,16 @@ fn find_scripts(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadFile { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::ReadFile {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
             continue;
         }
         if path.is_dir() {
@@ -156,7 +221,10 @@ fn default_scripts(file: Option<&Path>) -> Result<Vec<PathBuf>> {
 
 fn describe(args: &DescribeArgs) -> Result<u8> {
     let files = default_scripts(args.file.as_deref())?;
-    let scripts = files.iter().map(|f| Script::load(f)).collect::<Result<Vec<_>>>()?;
+    let scripts = files
+        .iter()
+        .map(|f| Script::load(f))
+        .collect::<Result<Vec<_>>>()?;
     let params_file = read_params_file(args.params.params_file.as_deref())?;
     let mut described = Vec::new();
     for script in &scripts {
@@ -166,26 +234,46 @@ fn describe(args: &DescribeArgs) -> Result<u8> {
         };
         let mut flows = Vec::new();
         for spec in specs {
-            let built = script.build_for_describe(spec, params_file.as_ref(), &args.params.params)?;
+            let built =
+                script.build_for_describe(spec, params_file.as_ref(), &args.params.params)?;
             let dag = Dag::build(built.nodes).map_err(Error::Invalid)?;
             flows.push(report::DescribedFlow { spec, dag });
         }
         described.push((script, flows));
     }
     let text = match args.format {
-        DescribeFormat::Text => described.iter().map(|(s, f)| report::describe_text(s, f)).collect::<Vec<_>>().join("\n"),
+        DescribeFormat::Text => described
+            .iter()
+            .map(|(s, f)| report::describe_text(s, f))
+            .collect::<Vec<_>>()
+            .join("\n"),
         DescribeFormat::Json => report::describe_json(&described),
-        DescribeFormat::Mermaid => described.iter().map(|(_, f)| report::describe_mermaid(f)).collect::<Vec<_>>().join("\n"),
+        DescribeFormat::Mermaid => described
+            .iter()
+            .map(|(_, f)| report::describe_mermaid(f))
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     print_stdout(&text);
     Ok(exit::OK)
 }
 
 fn list(args: &ListArgs) -> Result<u8> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(FLOWS_DIR)] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(FLOWS_DIR)]
+    } else {
+        args.paths.clone()
+    };
     let files = find_scripts(&paths)?;
-    let scripts = files.iter().map(|f| Script::load(f)).collect::<Result<Vec<_>>>()?;
-    print_stdout(&if args.json { report::list_json(&scripts) } else { report::list_text(&scripts) });
+    let scripts = files
+        .iter()
+        .map(|f| Script::load(f))
+        .collect::<Result<Vec<_>>>()?;
+    print_stdout(&if args.json {
+        report::list_json(&scripts)
+    } else {
+        report::list_text(&scripts)
+    });
     Ok(exit::OK)
 }
 
@@ -215,8 +303,14 @@ fn print_stdout(text: &str) {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let err = |source| Error::WriteFile { path: path.to_path_buf(), source };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let err = |source| Error::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;

@@ -19,7 +19,11 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { exit::INVALID } else { exit::OK });
+            return ExitCode::from(if err.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            });
         }
     };
     logging::init(&cli.global);

@@ -35,7 +35,11 @@ pub(crate) fn to_dot(dag: &Dag, flow: &str) -> String {
                 continue;
             }
             seen.push(from);
-            let style = if dep.is_control { " [style=dashed]" } else { "" };
+            let style = if dep.is_control {
+                " [style=dashed]"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "  n{} -> n{}{style};", from.0, node.id.0);
         }
     }

@@ -34,10 +34,18 @@ impl Dag {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let mut dag = Self { nodes: Vec::new(), graph: DiGraph::default(), names };
+        let mut dag = Self {
+            nodes: Vec::new(),
+            graph: DiGraph::default(),
+            names,
+        };
         dag.append(nodes);
         validate::find_cycles(&dag, &mut errors);
-        if errors.is_empty() { Ok(dag) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(dag)
+        } else {
+            Err(errors)
+        }
     }
 
     fn append(&mut self, nodes: Vec<Node>) {
@@ -61,14 +69,21 @@ impl Dag {
 
     /// Adds the nodes an expansion of `parent` created. They may depend on finished nodes and on
     /// each other, but never on `parent` or anything waiting for it.
-    pub(crate) fn extend(&mut self, mut nodes: Vec<Node>, parent: NodeId) -> Result<(), Diagnostic> {
+    pub(crate) fn extend(
+        &mut self,
+        mut nodes: Vec<Node>,
+        parent: NodeId,
+    ) -> Result<(), Diagnostic> {
         let mut errors = Vec::new();
         let mut names = validate::index_names(&nodes, &mut errors);
         for (name, id) in &names {
             if let Some(&existing) = self.names.get(name) {
                 let d = Diagnostic::new(format!("two nodes are named `{name}`"))
                     .at(Some(self.nodes_new_loc(&nodes, *id)))
-                    .note("the other one is created here", Some(self.node(existing).loc.clone()));
+                    .note(
+                        "the other one is created here",
+                        Some(self.node(existing).loc.clone()),
+                    );
                 errors.push(d);
             }
         }
@@ -79,12 +94,15 @@ impl Dag {
         for node in &nodes {
             for dep in &node.deps {
                 if dep.node().is_some_and(|d| downstream.contains(&d)) {
-                    errors.push(Diagnostic::new(format!(
-                        "`{}` cannot depend on `{}`: that would wait for `{}` itself",
-                        node.name,
-                        self.node(dep.node().expect("checked")).name,
-                        self.node(parent).name
-                    )).at(Some(dep.loc.clone())));
+                    errors.push(
+                        Diagnostic::new(format!(
+                            "`{}` cannot depend on `{}`: that would wait for `{}` itself",
+                            node.name,
+                            self.node(dep.node().expect("checked")).name,
+                            self.node(parent).name
+                        ))
+                        .at(Some(dep.loc.clone())),
+                    );
                 }
             }
         }
@@ -118,10 +136,6 @@ impl Dag {
         self.nodes.len()
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
-    }
-
     pub(crate) fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
     }
@@ -135,25 +149,30 @@ impl Dag {
         self.nodes[id.index()].clone()
     }
 
-    pub(crate) fn by_name(&self, name: &str) -> Option<NodeId> {
-        self.names.get(name).copied()
-    }
-
     /// The nodes `id` waits for, each once.
     pub(crate) fn deps(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.graph.neighbors_directed(index(id), Direction::Incoming).map(node_id)
+        self.graph
+            .neighbors_directed(index(id), Direction::Incoming)
+            .map(node_id)
     }
 
     /// The nodes waiting for `id`, each once.
     pub(crate) fn dependents(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.graph.neighbors_directed(index(id), Direction::Outgoing).map(node_id)
+        self.graph
+            .neighbors_directed(index(id), Direction::Outgoing)
+            .map(node_id)
     }
 
     /// Node ids in an order where every node comes after its dependencies; ties by creation.
     pub(crate) fn topo_order(&self) -> Vec<NodeId> {
-        let mut remaining: Vec<usize> = self.nodes.iter().map(|n| self.deps(n.id).count()).collect();
-        let mut ready: std::collections::BTreeSet<NodeId> =
-            self.nodes.iter().filter(|n| remaining[n.id.index()] == 0).map(|n| n.id).collect();
+        let mut remaining: Vec<usize> =
+            self.nodes.iter().map(|n| self.deps(n.id).count()).collect();
+        let mut ready: std::collections::BTreeSet<NodeId> = self
+            .nodes
+            .iter()
+            .filter(|n| remaining[n.id.index()] == 0)
+            .map(|n| n.id)
+            .collect();
         let mut order = Vec::with_capacity(self.nodes.len());
         while let Some(id) = ready.pop_first() {
             order.push(id);

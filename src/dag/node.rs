@@ -53,7 +53,10 @@ impl NodeKind {
 pub(crate) enum DepTarget {
     Node(NodeId),
     /// `.after("name")`: looked up in `scope` (a nested flow's namespace) first, then globally.
-    Name { name: String, scope: String },
+    Name {
+        name: String,
+        scope: String,
+    },
 }
 
 /// An edge into a node, with the position of the code that made it.
@@ -94,11 +97,4 @@ pub(crate) struct Node {
     pub(crate) loc: SourceLoc,
     pub(crate) payload: Payload,
     pub(crate) limits: Vec<Limit>,
-}
-
-impl Node {
-    /// The ids of the nodes this one waits for (resolved edges only).
-    pub(crate) fn dep_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.deps.iter().filter_map(Dep::node)
-    }
 }

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use petgraph::Direction;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::NodeIndex;
-use petgraph::visit::EdgeRef as _;
 
 use super::{Dag, DepTarget, Node, NodeId};
 use crate::error::Diagnostic;
@@ -31,15 +30,24 @@ pub(super) fn index_names(nodes: &[Node], errors: &mut Vec<Diagnostic>) -> HashM
 }
 
 /// Turns `.after("name")` targets into node ids: the node's namespace first, then globally.
-pub(super) fn resolve_names(nodes: &mut [Node], names: &HashMap<String, NodeId>, errors: &mut Vec<Diagnostic>) {
+pub(super) fn resolve_names(
+    nodes: &mut [Node],
+    names: &HashMap<String, NodeId>,
+    errors: &mut Vec<Diagnostic>,
+) {
     for node in nodes.iter_mut() {
         let own = node.id;
         for dep in &mut node.deps {
-            let DepTarget::Name { name, scope } = &dep.target else { continue };
-            let found = names.get(&format!("{scope}{name}")).or_else(|| names.get(name.as_str()));
+            let DepTarget::Name { name, scope } = &dep.target else {
+                continue;
+            };
+            let found = names
+                .get(&format!("{scope}{name}"))
+                .or_else(|| names.get(name.as_str()));
             match found {
                 Some(&id) if id == own => errors.push(
-                    Diagnostic::new(format!("`{}` cannot run after itself", node.name)).at(Some(dep.loc.clone())),
+                    Diagnostic::new(format!("`{}` cannot run after itself", node.name))
+                        .at(Some(dep.loc.clone())),
                 ),
                 Some(&id) => dep.target = DepTarget::Node(id),
                 None => errors.push(unknown_node(&node.name, name, names, &dep.loc)),
@@ -48,10 +56,16 @@ pub(super) fn resolve_names(nodes: &mut [Node], names: &HashMap<String, NodeId>,
     }
 }
 
-fn unknown_node(from: &str, name: &str, names: &HashMap<String, NodeId>, loc: &crate::error::SourceLoc) -> Diagnostic {
+fn unknown_node(
+    from: &str,
+    name: &str,
+    names: &HashMap<String, NodeId>,
+    loc: &crate::error::SourceLoc,
+) -> Diagnostic {
     let mut candidates: Vec<&str> = names.keys().map(String::as_str).collect();
     candidates.sort_unstable();
-    let d = Diagnostic::new(format!("`{from}` depends on unknown node `{name}`")).at(Some(loc.clone()));
+    let d =
+        Diagnostic::new(format!("`{from}` depends on unknown node `{name}`")).at(Some(loc.clone()));
     match suggest(name, &candidates) {
         Some(s) => d.help(format!("did you mean `{s}`?")),
         None => d,
@@ -61,8 +75,10 @@ fn unknown_node(from: &str, name: &str, names: &HashMap<String, NodeId>, loc: &c
 /// Reports each cycle as its whole path, `a -> b -> a`, with where each edge was made.
 pub(super) fn find_cycles(dag: &Dag, errors: &mut Vec<Diagnostic>) {
     let graph = dag.graph();
-    let mut components: Vec<Vec<NodeIndex<u32>>> =
-        tarjan_scc(graph).into_iter().filter(|c| c.len() > 1).collect();
+    let mut components: Vec<Vec<NodeIndex<u32>>> = tarjan_scc(graph)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .collect();
     for c in &mut components {
         c.sort_unstable();
     }
@@ -70,16 +86,34 @@ pub(super) fn find_cycles(dag: &Dag, errors: &mut Vec<Diagnostic>) {
     for component in components {
         let members: HashSet<NodeIndex<u32>> = component.iter().copied().collect();
         let path = cycle_path(dag, component[0], &members);
-        let names: Vec<String> = path.iter().map(|ix| format!("`{}`", dag.nodes[ix.index()].name)).collect();
-        let mut d = Diagnostic::new(format!("the flow has a cycle: {} -> {}", names.join(" -> "), names[0]))
-            .at(Some(dag.nodes[component[0].index()].loc.clone()));
+        let names: Vec<String> = path
+            .iter()
+            .map(|ix| format!("`{}`", dag.nodes[ix.index()].name))
+            .collect();
+        let mut d = Diagnostic::new(format!(
+            "the flow has a cycle: {} -> {}",
+            names.join(" -> "),
+            names[0]
+        ))
+        .at(Some(dag.nodes[component[0].index()].loc.clone()));
         for (i, from) in path.iter().enumerate() {
             let to = path[(i + 1) % path.len()];
-            let edge = graph.edges_connecting(*from, to).next().expect("invariant: cycle edge exists");
+            let edge = graph
+                .edges_connecting(*from, to)
+                .next()
+                .expect("invariant: cycle edge exists");
             let dep = &dag.nodes[to.index()].deps[*edge.weight()];
-            let how = if dep.is_control { "runs after" } else { "takes the result of" };
+            let how = if dep.is_control {
+                "runs after"
+            } else {
+                "takes the result of"
+            };
             d = d.note(
-                format!("`{}` {how} `{}`", dag.nodes[to.index()].name, dag.nodes[from.index()].name),
+                format!(
+                    "`{}` {how} `{}`",
+                    dag.nodes[to.index()].name,
+                    dag.nodes[from.index()].name
+                ),
                 Some(dep.loc.clone()),
             );
         }
@@ -88,7 +122,11 @@ pub(super) fn find_cycles(dag: &Dag, errors: &mut Vec<Diagnostic>) {
 }
 
 /// A simple cycle through `start` inside one strongly connected component.
-fn cycle_path(dag: &Dag, start: NodeIndex<u32>, members: &HashSet<NodeIndex<u32>>) -> Vec<NodeIndex<u32>> {
+fn cycle_path(
+    dag: &Dag,
+    start: NodeIndex<u32>,
+    members: &HashSet<NodeIndex<u32>>,
+) -> Vec<NodeIndex<u32>> {
     let graph = dag.graph();
     let mut path = vec![start];
     let mut visited = HashSet::from([start]);
@@ -112,8 +150,16 @@ fn cycle_path(dag: &Dag, start: NodeIndex<u32>, members: &HashSet<NodeIndex<u32>
 }
 
 /// Successors inside the component, smallest id last so it is tried first.
-fn successors(dag: &Dag, n: NodeIndex<u32>, members: &HashSet<NodeIndex<u32>>) -> Vec<NodeIndex<u32>> {
-    let mut out: Vec<_> = dag.graph().neighbors_directed(n, Direction::Outgoing).filter(|m| members.contains(m)).collect();
+fn successors(
+    dag: &Dag,
+    n: NodeIndex<u32>,
+    members: &HashSet<NodeIndex<u32>>,
+) -> Vec<NodeIndex<u32>> {
+    let mut out: Vec<_> = dag
+        .graph()
+        .neighbors_directed(n, Direction::Outgoing)
+        .filter(|m| members.contains(m))
+        .collect();
     out.sort_unstable_by(|a, b| b.cmp(a));
     out
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{Completer, Execute, Job, Outcome};
-use crate::script::{Attempt, CallResult, Runtime, Stopped, parse_output};
+use crate::script::{Attempt, CallResult, RetryOn, Runtime, Stopped, parse_output};
 
 use super::process::{self, ProcessOutcome};
 
@@ -25,10 +25,16 @@ impl Execute for LocalExecutor {
         let this = self.clone();
         match job.node.kind {
             NodeKind::Shell | NodeKind::Sh => {
-                tokio::spawn(async move { done.finish(this.run_shell(job).await) });
+                tokio::spawn(async move {
+                    let outcome = this.run_shell(&job).await;
+                    done.finish(this.judge(&job, outcome));
+                });
             }
             NodeKind::Task | NodeKind::Map | NodeKind::Then => {
-                tokio::task::spawn_blocking(move || done.finish(this.run_blocking(&job)));
+                tokio::task::spawn_blocking(move || {
+                    let outcome = this.run_blocking(&job);
+                    done.finish(this.judge(&job, outcome));
+                });
             }
         }
     }
@@ -46,48 +52,110 @@ fn attempt_of(job: &Job) -> Attempt {
 }
 
 impl LocalExecutor {
+    /// Applies the node's `retry_on` rule to a failure. Runs a closure rule in place, so
+    /// shell failures with a closure rule block a worker thread briefly.
+    fn judge(&self, job: &Job, outcome: Outcome) -> Outcome {
+        let Outcome::Failed { error, .. } = outcome else {
+            return outcome;
+        };
+        let is_retryable = match &job.node.options.retry_on {
+            None => true,
+            Some(RetryOn::ExitCodes(codes)) => error
+                .exit_code
+                .is_some_and(|c| codes.contains(&i64::from(c))),
+            Some(RetryOn::Closure(f)) => self.runtime.should_retry(f, &error, job.attempt),
+        };
+        Outcome::Failed {
+            error,
+            is_retryable,
+        }
+    }
+
     fn run_blocking(&self, job: &Job) -> Outcome {
         let attempt = attempt_of(job);
         let inputs = |id: NodeId| job.input(id);
         if job.node.kind.is_expansion() {
-            return match self.runtime.expand(&job.node, &inputs, job.next_id, job.dynamic_budget, &attempt) {
+            return match self.runtime.expand(
+                &job.node,
+                &inputs,
+                job.next_id,
+                job.dynamic_budget,
+                &attempt,
+            ) {
                 Ok(e) => Outcome::Expanded(e),
-                Err(e) => Outcome::Failed(e),
+                Err(error) => Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                },
             };
         }
         match self.runtime.call_task(&job.node.payload, &inputs, &attempt) {
             CallResult::Done(v) => Outcome::Succeeded(v),
-            CallResult::Failed(e) => Outcome::Failed(e),
+            CallResult::Failed(error) => Outcome::Failed {
+                error,
+                is_retryable: true,
+            },
             CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut,
             CallResult::Stopped(Stopped::Cancelled) => Outcome::Cancelled,
         }
     }
 
-    async fn run_shell(&self, job: Job) -> Outcome {
-        let attempt = attempt_of(&job);
+    async fn run_shell(&self, job: &Job) -> Outcome {
+        let attempt = attempt_of(job);
         let inputs = |id: NodeId| job.input(id);
-        let command = match self.runtime.shell_command(&job.node.payload, &inputs, &attempt) {
+        let command = match self
+            .runtime
+            .shell_command(&job.node.payload, &inputs, &attempt)
+        {
             Ok(c) => c,
-            Err(e) => return Outcome::Failed(e),
+            Err(error) => {
+                return Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                };
+            }
         };
         let spec = self.runtime.shell_spec(&job.node, command, &attempt);
         match process::run(&spec, &job.cancel, &job.hurry).await {
-            ProcessOutcome::Exited { code: 0, stdout, .. } => match parse_output(&stdout, job.node.options.output) {
+            ProcessOutcome::Exited {
+                code: 0, stdout, ..
+            } => match parse_output(&stdout, job.node.options.output) {
                 Ok(v) => Outcome::Succeeded(v),
-                Err(e) => Outcome::Failed(e),
+                Err(error) => Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                },
             },
-            ProcessOutcome::Exited { code, stderr_tail, .. } => {
-                let mut e = TaskError::new(format!("command exited with code {code}{}", tail(&stderr_tail)));
+            ProcessOutcome::Exited {
+                code, stderr_tail, ..
+            } => {
+                let mut e = TaskError::new(format!(
+                    "command exited with code {code}{}",
+                    tail(&stderr_tail)
+                ));
                 e.exit_code = Some(code);
-                Outcome::Failed(e)
+                Outcome::Failed {
+                    error: e,
+                    is_retryable: true,
+                }
             }
             ProcessOutcome::TimedOut => Outcome::TimedOut,
             ProcessOutcome::Cancelled => Outcome::Cancelled,
-            ProcessOutcome::SpawnFailed(e) => Outcome::Failed(TaskError::new(format!("cannot start `/bin/sh`: {e}"))),
+            ProcessOutcome::SpawnFailed(e) => {
+                let error = TaskError::new(format!("cannot start `/bin/sh`: {e}"));
+                Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                }
+            }
         }
     }
 }
 
 fn tail(stderr: &str) -> String {
-    if stderr.is_empty() { String::new() } else { format!(":\n{stderr}") }
+    if stderr.is_empty() {
+        String::new()
+    } else {
+        format!(":\n{stderr}")
+    }
 }

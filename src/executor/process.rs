@@ -47,19 +47,33 @@ impl ShellCommand {
 /// How a command ended.
 #[derive(Debug)]
 pub(crate) enum ProcessOutcome {
-    Exited { code: i32, stdout: Vec<u8>, stderr_tail: String },
+    Exited {
+        code: i32,
+        stdout: Vec<u8>,
+        stderr_tail: String,
+    },
     TimedOut,
     Cancelled,
     SpawnFailed(std::io::Error),
 }
 
 /// Runs `cmd` to completion, stopping its whole process group on timeout or cancellation.
-pub(crate) async fn run(cmd: &ShellCommand, cancel: &CancellationToken, hurry: &CancellationToken) -> ProcessOutcome {
-    let mut child = match tokio::process::Command::from(cmd.std_command()).kill_on_drop(true).spawn() {
+pub(crate) async fn run(
+    cmd: &ShellCommand,
+    cancel: &CancellationToken,
+    hurry: &CancellationToken,
+) -> ProcessOutcome {
+    let mut child = match tokio::process::Command::from(cmd.std_command())
+        .kill_on_drop(true)
+        .spawn()
+    {
         Ok(child) => child,
         Err(e) => return ProcessOutcome::SpawnFailed(e),
     };
-    let pgid = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
+    let pgid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .map(Pid::from_raw);
     let mut stdout = child.stdout.take().expect("invariant: stdout piped");
     let stderr = child.stderr.take().expect("invariant: stderr piped");
     let label = cmd.label.clone();
@@ -93,14 +107,20 @@ pub(crate) async fn run(cmd: &ShellCommand, cancel: &CancellationToken, hurry: &
     let stdout = out_task.await.unwrap_or_default();
     let stderr_tail = err_task.await.unwrap_or_default();
     match status {
-        Ok(s) => ProcessOutcome::Exited { code: exit_code(s), stdout, stderr_tail },
+        Ok(s) => ProcessOutcome::Exited {
+            code: exit_code(s),
+            stdout,
+            stderr_tail,
+        },
         Err(e) => ProcessOutcome::SpawnFailed(e),
     }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt as _;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 /// Logs each stderr line with the node's name and returns the last few lines.
@@ -129,8 +149,10 @@ async fn terminate(
     if killpg(pgid, Signal::SIGTERM).is_ok() {
         let deadline = tokio::time::Instant::now() + grace;
         // Reaping the shell as we go, so its zombie does not keep the group alive.
-        while { let _ = child.try_wait(); group_alive(pgid) }
-            && tokio::time::Instant::now() < deadline
+        while {
+            let _ = child.try_wait();
+            group_alive(pgid)
+        } && tokio::time::Instant::now() < deadline
             && !hurry.is_cancelled()
         {
             tokio::time::sleep(REAP_POLL).await;
@@ -188,7 +210,11 @@ pub(crate) fn run_blocking(cmd: &ShellCommand, should_stop: &dyn Fn() -> bool) -
     let stdout = out_thread.join().unwrap_or_default();
     let stderr_tail = err_thread.join().unwrap_or_default();
     match status {
-        Ok(s) => ProcessOutcome::Exited { code: exit_code(s), stdout, stderr_tail },
+        Ok(s) => ProcessOutcome::Exited {
+            code: exit_code(s),
+            stdout,
+            stderr_tail,
+        },
         Err(e) => ProcessOutcome::SpawnFailed(e),
     }
 }
@@ -197,7 +223,11 @@ fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace:
     let Some(pgid) = pgid else { return };
     if killpg(pgid, Signal::SIGTERM).is_ok() {
         let deadline = Instant::now() + grace;
-        while { let _ = child.try_wait(); group_alive(pgid) } && Instant::now() < deadline {
+        while {
+            let _ = child.try_wait();
+            group_alive(pgid)
+        } && Instant::now() < deadline
+        {
             std::thread::sleep(REAP_POLL);
         }
         let _ = killpg(pgid, Signal::SIGKILL);

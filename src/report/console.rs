@@ -14,7 +14,11 @@ pub(crate) struct ConsoleReporter {
 
 impl ConsoleReporter {
     pub(crate) fn new(out: Box<dyn Write + Send>, verbose: u8, quiet: bool) -> Self {
-        Self { out, verbose, quiet }
+        Self {
+            out,
+            verbose,
+            quiet,
+        }
     }
 }
 
@@ -34,22 +38,60 @@ impl Observe for ConsoleReporter {
             return;
         }
         let line = match event {
-            RunEvent::NodeStarted { name, attempt, .. } if self.verbose > 0 => {
-                if *attempt > 1 { format!("start   {name} (attempt {attempt})") } else { format!("start   {name}") }
+            RunEvent::RunStarted { nodes } if self.verbose > 0 => {
+                format!("run     {nodes} node(s) to start with")
             }
-            RunEvent::NodeRetrying { name, attempt, delay, error, .. } => format!(
+            RunEvent::NodeStarted { name, attempt, .. } if self.verbose > 0 => {
+                if *attempt > 1 {
+                    format!("start   {name} (attempt {attempt})")
+                } else {
+                    format!("start   {name}")
+                }
+            }
+            RunEvent::NodeRetrying {
+                name,
+                attempt,
+                delay,
+                error,
+                ..
+            } => format!(
                 "retry   {name}: attempt {} failed: {}; attempt {attempt} in {}",
                 attempt - 1,
                 first_line(&error.message),
                 fmt_duration(*delay)
             ),
-            RunEvent::NodeExpanded { name, children, .. } if self.verbose > 0 => format!("expand  {name}: {children} new node(s)"),
-            RunEvent::NodeFinished { name, status, duration, error, .. } => match status {
+            RunEvent::NodeExpanded { name, children, .. } if self.verbose > 0 => {
+                format!("expand  {name}: {children} new node(s)")
+            }
+            RunEvent::NodeFinished {
+                name,
+                status,
+                duration,
+                error,
+                attempts,
+            } => match status {
                 Status::Failed | Status::TimedOut => {
-                    let why = error.as_ref().map_or(String::new(), |e| format!(": {}", first_line(&e.message)));
-                    format!("{:<7} {name}{why}", if *status == Status::Failed { "FAILED" } else { "TIMEOUT" })
+                    let why = error
+                        .as_ref()
+                        .map_or(String::new(), |e| format!(": {}", first_line(&e.message)));
+                    format!(
+                        "{:<7} {name}{why}",
+                        if *status == Status::Failed {
+                            "FAILED"
+                        } else {
+                            "TIMEOUT"
+                        }
+                    )
                 }
-                _ if self.verbose > 0 => format!("{:<7} {name} ({})", status_word(*status), fmt_duration(*duration)),
+                _ if self.verbose > 0 => {
+                    let tries = if *attempts > 1 {
+                        format!(", {attempts} attempts")
+                    } else {
+                        String::new()
+                    };
+                    let took = fmt_duration(*duration);
+                    format!("{:<7} {name} ({took}{tries})", status_word(*status))
+                }
                 _ => return,
             },
             _ => return,

@@ -15,7 +15,11 @@ pub(crate) struct DescribedFlow<'a> {
 }
 
 fn options_text(shown: &[(&str, String)]) -> String {
-    shown.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")
+    shown
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn at(loc: &SourceLoc) -> String {
@@ -32,21 +36,42 @@ fn kind_word(kind: TaskKind) -> &'static str {
 fn params_text(spec: &FlowSpec) -> String {
     spec.params
         .iter()
-        .map(|p| if p.is_required { format!("{} (required)", p.name) } else { format!("{}={}", p.name, p.default.to_json()) })
+        .map(|p| {
+            if p.is_required {
+                format!("{} (required)", p.name)
+            } else {
+                format!("{}={}", p.name, p.default.to_json())
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 pub(crate) fn describe_text(script: &Script, flows: &[DescribedFlow<'_>]) -> String {
     let mut out = format!("{}\n", script.path.display());
-    let width = script.registry.tasks.iter().map(|t| t.name.len()).max().unwrap_or(0).max(4);
+    let width = script
+        .registry
+        .tasks
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(4);
     out.push_str("\ntasks:\n");
     if script.registry.tasks.is_empty() {
         out.push_str("  (none)\n");
     }
     for t in &script.registry.tasks {
         let opts = options_text(&t.options.shown());
-        let _ = writeln!(out, "  {:<width$}  {:<5}  {}{}{}", t.name, kind_word(t.kind), at(&t.loc), if opts.is_empty() { "" } else { "  " }, opts);
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<5}  {}{}{}",
+            t.name,
+            kind_word(t.kind),
+            at(&t.loc),
+            if opts.is_empty() { "" } else { "  " },
+            opts
+        );
     }
     for f in flows {
         let _ = writeln!(out, "\nflow {}  {}", f.spec.name, at(&f.spec.loc));
@@ -54,7 +79,12 @@ pub(crate) fn describe_text(script: &Script, flows: &[DescribedFlow<'_>]) -> Str
             let _ = writeln!(out, "  params: {}", params_text(f.spec));
         }
         if !f.spec.pools.is_empty() {
-            let pools: Vec<String> = f.spec.pools.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let pools: Vec<String> = f
+                .spec
+                .pools
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             let _ = writeln!(out, "  pools: {}", pools.join(", "));
         }
         let _ = writeln!(out, "  graph: {} node(s)", f.dag.len());
@@ -79,7 +109,13 @@ fn graph_text(out: &mut String, dag: &Dag) {
             .deps
             .iter()
             .filter_map(|d| d.node().map(|id| (id, d.is_control)))
-            .map(|(id, control)| format!("{}{}", dag.node(id).name, if control { " (after)" } else { "" }))
+            .map(|(id, control)| {
+                format!(
+                    "{}{}",
+                    dag.node(id).name,
+                    if control { " (after)" } else { "" }
+                )
+            })
             .collect();
         let _ = write!(out, "    {:<width$}  {what}", n.name);
         if !deps.is_empty() {
@@ -100,7 +136,11 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 fn options_json(shown: &[(&str, String)]) -> serde_json::Value {
-    shown.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>().into()
+    shown
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 fn loc_json(loc: &SourceLoc) -> serde_json::Value {
@@ -117,14 +157,29 @@ pub(crate) fn script_json(script: &Script, flows: &[DescribedFlow<'_>]) -> serde
     let flows: Vec<_> = flows
         .iter()
         .map(|f| {
-            let params: serde_json::Map<_, _> = f.spec.params.iter().map(|p| (p.name.clone(), p.default.to_json())).collect();
-            let required: Vec<&str> = f.spec.params.iter().filter(|p| p.is_required).map(|p| p.name.as_str()).collect();
+            let params: serde_json::Map<_, _> = f
+                .spec
+                .params
+                .iter()
+                .map(|p| (p.name.clone(), p.default.to_json()))
+                .collect();
+            let required: Vec<&str> = f
+                .spec
+                .params
+                .iter()
+                .filter(|p| p.is_required)
+                .map(|p| p.name.as_str())
+                .collect();
             let nodes: Vec<_> = f
                 .dag
                 .nodes()
                 .iter()
                 .map(|n| {
-                    let deps: Vec<&str> = f.dag.deps(n.id).map(|d| f.dag.node(d).name.as_str()).collect();
+                    let deps: Vec<&str> = f
+                        .dag
+                        .deps(n.id)
+                        .map(|d| f.dag.node(d).name.as_str())
+                        .collect();
                     json!({
                         "id": n.id.0, "name": n.name, "task": n.task, "kind": n.kind,
                         "is_expansion": n.kind.is_expansion(), "deps": deps,
@@ -175,11 +230,21 @@ pub(crate) fn list_text(scripts: &[Script]) -> String {
     let mut out = String::new();
     for s in scripts {
         for f in &s.registry.flows {
-            let params = if f.params.is_empty() { String::new() } else { format!("  ({})", params_text(f)) };
+            let params = if f.params.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", params_text(f))
+            };
             let _ = writeln!(out, "{:<28}  flow   {}{params}", at(&f.loc), f.name);
         }
         for t in &s.registry.tasks {
-            let _ = writeln!(out, "{:<28}  task   {} [{}]", at(&t.loc), t.name, kind_word(t.kind));
+            let _ = writeln!(
+                out,
+                "{:<28}  task   {} [{}]",
+                at(&t.loc),
+                t.name,
+                kind_word(t.kind)
+            );
         }
     }
     out
@@ -194,5 +259,7 @@ pub(crate) fn list_json(scripts: &[Script]) -> String {
             json!({ "file": s.path.display().to_string(), "flows": flows, "tasks": tasks })
         })
         .collect();
-    serde_json::to_string_pretty(&json!({ "schema": 1, "files": files })).expect("invariant: JSON values serialize") + "\n"
+    serde_json::to_string_pretty(&json!({ "schema": 1, "files": files }))
+        .expect("invariant: JSON values serialize")
+        + "\n"
 }

@@ -18,9 +18,21 @@ struct Palette {
 impl Palette {
     fn new(color: bool) -> Self {
         if color {
-            Self { error: "\x1b[1;31m", note: "\x1b[1;36m", help: "\x1b[1;32m", dim: "\x1b[34m", reset: "\x1b[0m" }
+            Self {
+                error: "\x1b[1;31m",
+                note: "\x1b[1;36m",
+                help: "\x1b[1;32m",
+                dim: "\x1b[34m",
+                reset: "\x1b[0m",
+            }
         } else {
-            Self { error: "", note: "", help: "", dim: "", reset: "" }
+            Self {
+                error: "",
+                note: "",
+                help: "",
+                dim: "",
+                reset: "",
+            }
         }
     }
 }
@@ -34,9 +46,14 @@ pub(crate) struct Sources {
 impl Sources {
     fn line(&mut self, loc: &SourceLoc) -> Option<&str> {
         let lines = self.files.entry(loc.file.to_string()).or_insert_with(|| {
-            std::fs::read_to_string(&*loc.file).ok().map(|t| t.lines().map(str::to_owned).collect())
+            std::fs::read_to_string(&*loc.file)
+                .ok()
+                .map(|t| t.lines().map(str::to_owned).collect())
         });
-        lines.as_ref()?.get((loc.line as usize).checked_sub(1)?).map(String::as_str)
+        lines
+            .as_ref()?
+            .get((loc.line as usize).checked_sub(1)?)
+            .map(String::as_str)
     }
 }
 
@@ -67,11 +84,28 @@ fn snippet(out: &mut String, loc: &SourceLoc, sources: &mut Sources, p: &Palette
     let pad = " ".repeat(number.len());
     let _ = writeln!(out, "{pad}{}-->{} {loc}", p.dim, p.reset);
     let _ = writeln!(out, "{pad} {}|{}", p.dim, p.reset);
-    let _ = writeln!(out, "{}{number} |{} {}", p.dim, p.reset, text.replace('\t', "    "));
+    let _ = writeln!(
+        out,
+        "{}{number} |{} {}",
+        p.dim,
+        p.reset,
+        text.replace('\t', "    ")
+    );
     // Columns count characters; tabs are shown as four spaces.
-    let before: String = text.chars().take((loc.column as usize).saturating_sub(1)).collect();
+    let before: String = text
+        .chars()
+        .take((loc.column as usize).saturating_sub(1))
+        .collect();
     let indent = before.replace('\t', "    ").chars().count();
-    let _ = writeln!(out, "{pad} {}|{} {}{}^{}", p.dim, p.reset, " ".repeat(indent), p.error, p.reset);
+    let _ = writeln!(
+        out,
+        "{pad} {}|{} {}{}^{}",
+        p.dim,
+        p.reset,
+        " ".repeat(indent),
+        p.error,
+        p.reset
+    );
 }
 
 #[cfg(test)]
@@ -83,8 +117,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.rhai");
         std::fs::write(&path, "fn a() {}\n    task(a, #{ retires: 1 });\n").unwrap();
-        let loc = SourceLoc { file: path.display().to_string().into(), line: 2, column: 5 };
-        let d = Diagnostic::new("unknown option `retires`").at(Some(loc)).help("did you mean `retries`?");
+        let loc = SourceLoc {
+            file: path.display().to_string().into(),
+            line: 2,
+            column: 5,
+        };
+        let d = Diagnostic::new("unknown option `retires`")
+            .at(Some(loc))
+            .help("did you mean `retries`?");
         let text = render(&d, false, &mut Sources::default());
         let expected = format!(
             "error: unknown option `retires`\n --> {}:2:5\n  |\n2 |     task(a, #{{ retires: 1 }});\n  |     ^\nhelp: did you mean `retries`?\n",

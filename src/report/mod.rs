@@ -7,7 +7,9 @@ mod diagnostic;
 mod summary;
 
 pub(crate) use console::ConsoleReporter;
-pub(crate) use describe::{DescribedFlow, describe_json, describe_mermaid, describe_text, list_json, list_text};
+pub(crate) use describe::{
+    DescribedFlow, describe_json, describe_mermaid, describe_text, list_json, list_text,
+};
 pub(crate) use summary::{RunMeta, print_failures, summary_json};
 
 use crate::error::Error;
@@ -17,8 +19,16 @@ pub(crate) fn print_error(err: &Error) {
     let color = crate::cli::use_color(crate::cli::ColorChoice::Auto);
     let mut sources = diagnostic::Sources::default();
     let text = match err {
-        Error::Invalid(diagnostics) => diagnostics.iter().map(|d| diagnostic::render(d, color, &mut sources)).collect::<Vec<_>>().join("\n"),
-        other => diagnostic::render(&crate::error::Diagnostic::new(other.to_string()), color, &mut sources),
+        Error::Invalid(diagnostics) => diagnostics
+            .iter()
+            .map(|d| diagnostic::render(d, color, &mut sources))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => diagnostic::render(
+            &crate::error::Diagnostic::new(other.to_string()),
+            color,
+            &mut sources,
+        ),
     };
     eprint!("{text}");
 }

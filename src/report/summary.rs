@@ -59,9 +59,22 @@ fn millis(d: std::time::Duration) -> f64 {
 
 fn counts(report: &RunReport) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
-    for s in [Status::Succeeded, Status::Cached, Status::Failed, Status::TimedOut, Status::Skipped, Status::Cancelled] {
-        let key = serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        m.insert(key, json!(report.nodes.iter().filter(|n| n.status == s).count()));
+    for s in [
+        Status::Succeeded,
+        Status::Cached,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Skipped,
+        Status::Cancelled,
+    ] {
+        let key = serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        m.insert(
+            key,
+            json!(report.nodes.iter().filter(|n| n.status == s).count()),
+        );
     }
     m
 }
@@ -69,7 +82,11 @@ fn counts(report: &RunReport) -> serde_json::Map<String, serde_json::Value> {
 /// The closing lines on stderr: counts, then each failure with its position and call chain.
 pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
     let c = counts(report);
-    let parts: Vec<String> = c.iter().filter(|(_, v)| v.as_u64() != Some(0)).map(|(k, v)| format!("{v} {}", k.replace('_', " "))).collect();
+    let parts: Vec<String> = c
+        .iter()
+        .filter(|(_, v)| v.as_u64() != Some(0))
+        .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
+        .collect();
     let verdict = match report.interruption {
         Some(Interruption::Timeout) => "run timed out",
         Some(Interruption::Sigint) => "run interrupted",
@@ -77,11 +94,30 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
         None if report.is_success() => "run succeeded",
         None => "run failed",
     };
-    let _ = writeln!(out, "{verdict} in {}: {}", fmt_duration(report.duration), parts.join(", "));
-    for n in report.nodes.iter().filter(|n| matches!(n.status, Status::Failed | Status::TimedOut)) {
+    let _ = writeln!(
+        out,
+        "{verdict} in {}: {}",
+        fmt_duration(report.duration),
+        parts.join(", ")
+    );
+    for n in report
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.status, Status::Failed | Status::TimedOut))
+    {
         let Some(e) = &n.error else { continue };
-        let attempts = if n.attempts > 1 { format!(" after {} attempts", n.attempts) } else { String::new() };
-        let _ = writeln!(out, "\nerror: `{}` {}{attempts}: {}", n.name, n.status.label(), e.message);
+        let attempts = if n.attempts > 1 {
+            format!(" after {} attempts", n.attempts)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "\nerror: `{}` {}{attempts}: {}",
+            n.name,
+            n.status.label(),
+            e.message
+        );
         if let Some(loc) = &e.loc {
             let _ = writeln!(out, " --> {loc}");
         }

@@ -11,7 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::policy::{RetryPolicy, jitter_sample};
 use super::state::{Limits, NodeState, Phase, ReadyEntry, ReadyQueue};
-use super::{Completer, Execute, Interruption, Job, NodeReport, Observe, Outcome, RunLimits, RunReport};
+use super::{
+    Completer, Execute, Interruption, Job, NodeReport, Observe, Outcome, RunLimits, RunReport,
+};
 use crate::dag::{Dag, NodeId};
 use crate::events::{RunEvent, Status, TaskError};
 use crate::script::{Expansion, FailurePolicy, Value};
@@ -66,7 +68,13 @@ struct Dispatcher<E, O> {
 }
 
 impl<E: Execute, O: Observe> Dispatcher<E, O> {
-    fn new(dag: Dag, run: RunLimits, executor: Arc<E>, observer: O, tx: mpsc::UnboundedSender<Message>) -> Self {
+    fn new(
+        dag: Dag,
+        run: RunLimits,
+        executor: Arc<E>,
+        observer: O,
+        tx: mpsc::UnboundedSender<Message>,
+    ) -> Self {
         let mut d = Self {
             states: Vec::with_capacity(dag.len()),
             results: Vec::with_capacity(dag.len()),
@@ -98,10 +106,25 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     fn add_states(&mut self, first: usize) {
         for i in first..self.dag.len() {
             let id = NodeId(u32::try_from(i).expect("invariant: node ids fit in u32"));
-            let waiting = self.dag.deps(id).filter(|d| !self.states.get(d.index()).is_some_and(|s| s.status().is_some_and(Status::is_success))).count();
-            self.states.push(NodeState::new(u32::try_from(waiting).unwrap_or(u32::MAX)));
+            let waiting = self
+                .dag
+                .deps(id)
+                .filter(|d| {
+                    !self
+                        .states
+                        .get(d.index())
+                        .is_some_and(|s| s.status().is_some_and(Status::is_success))
+                })
+                .count();
+            self.states
+                .push(NodeState::new(u32::try_from(waiting).unwrap_or(u32::MAX)));
             self.results.push(None);
-            let failed_dep = self.dag.deps(id).find(|d| self.states.get(d.index()).and_then(NodeState::status).is_some_and(|s| !s.is_success()));
+            let failed_dep = self.dag.deps(id).find(|d| {
+                self.states
+                    .get(d.index())
+                    .and_then(NodeState::status)
+                    .is_some_and(|s| !s.is_success())
+            });
             if let Some(dep) = failed_dep {
                 self.skip(id, dep);
             } else if waiting == 0 {
@@ -112,14 +135,19 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
 
     fn push_ready(&mut self, id: NodeId) {
         self.states[id.index()].phase = Phase::Ready;
-        self.ready.push(ReadyEntry { priority: self.dag.node(id).options.priority, id });
+        self.ready.push(ReadyEntry {
+            priority: self.dag.node(id).options.priority,
+            id,
+        });
     }
 
     async fn event_loop(&mut self, mut rx: mpsc::UnboundedReceiver<Message>) {
         let mut signals = Signals::new(self.run.handle_signals);
         let deadline = self.run.timeout.map(|t| tokio::time::Instant::now() + t);
         let mut forced_at: Option<tokio::time::Instant> = None;
-        self.observer.observe(&RunEvent::RunStarted { nodes: self.dag.len() });
+        self.observer.observe(&RunEvent::RunStarted {
+            nodes: self.dag.len(),
+        });
         self.launch();
         while !self.is_idle() {
             tokio::select! {
@@ -147,11 +175,19 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     }
 
     fn is_idle(&self) -> bool {
-        self.running == 0 && (self.is_stopping || (self.ready.is_empty() && self.retries_pending == 0 && self.deferred.is_empty()))
+        self.running == 0
+            && (self.is_stopping
+                || (self.ready.is_empty() && self.retries_pending == 0 && self.deferred.is_empty()))
     }
 
     fn interrupt(&mut self, kind: Interruption) {
-        let running: Vec<&str> = self.states.iter().enumerate().filter(|(_, s)| s.phase == Phase::Running).map(|(i, _)| self.dag.nodes()[i].name.as_str()).collect();
+        let running: Vec<&str> = self
+            .states
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.phase == Phase::Running)
+            .map(|(i, _)| self.dag.nodes()[i].name.as_str())
+            .collect();
         let what = match kind {
             Interruption::Timeout => "the run timed out",
             Interruption::Sigint => "interrupted",
@@ -160,7 +196,11 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         if running.is_empty() {
             tracing::warn!("{what}: stopping");
         } else {
-            tracing::warn!("{what}: stopping {} running task(s): {}", running.len(), running.join(", "));
+            tracing::warn!(
+                "{what}: stopping {} running task(s): {}",
+                running.len(),
+                running.join(", ")
+            );
         }
         self.interruption = Some(kind);
         self.stop();
@@ -201,10 +241,24 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         state.attempts += 1;
         state.first_start.get_or_insert_with(Instant::now);
         let attempt = state.attempts;
-        let inputs = self.dag.deps(id).map(|d| (d, self.results[d.index()].clone().unwrap_or_else(|| Arc::new(Value::unit())))).collect();
+        let inputs = self
+            .dag
+            .deps(id)
+            .map(|d| {
+                (
+                    d,
+                    self.results[d.index()]
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(Value::unit())),
+                )
+            })
+            .collect();
         self.running += 1;
         self.is_expanding |= node.kind.is_expansion();
-        self.observer.observe(&RunEvent::NodeStarted { node: id, name: node.name.clone(), attempt });
+        self.observer.observe(&RunEvent::NodeStarted {
+            name: node.name.clone(),
+            attempt,
+        });
         let job = Job {
             node,
             attempt,
@@ -212,9 +266,19 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             cancel: self.cancel.child_token(),
             hurry: self.hurry.clone(),
             next_id: u32::try_from(self.dag.len()).unwrap_or(u32::MAX),
-            dynamic_budget: self.run.max_dynamic_tasks.saturating_sub(self.dynamic_created),
+            dynamic_budget: self
+                .run
+                .max_dynamic_tasks
+                .saturating_sub(self.dynamic_created),
         };
-        self.executor.start(job, Completer { tx: self.tx.clone(), node: id, sent: false });
+        self.executor.start(
+            job,
+            Completer {
+                tx: self.tx.clone(),
+                node: id,
+                sent: false,
+            },
+        );
     }
 
     fn handle(&mut self, msg: Message) {
@@ -242,10 +306,20 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         match outcome {
             Outcome::Succeeded(v) => self.succeed(id, v),
             Outcome::Expanded(e) => self.expand(id, e),
-            Outcome::Failed(err) => self.attempt_failed(id, Status::Failed, err),
+            Outcome::Failed {
+                error,
+                is_retryable,
+            } => self.attempt_failed(id, Status::Failed, error, is_retryable),
             Outcome::TimedOut => {
-                let after = node.options.timeout.map_or_else(String::new, |t| format!(" after {}", crate::script::fmt_duration(t)));
-                self.attempt_failed(id, Status::TimedOut, TaskError::new(format!("timed out{after}")));
+                let after = node.options.timeout.map_or_else(String::new, |t| {
+                    format!(" after {}", crate::script::fmt_duration(t))
+                });
+                self.attempt_failed(
+                    id,
+                    Status::TimedOut,
+                    TaskError::new(format!("timed out{after}")),
+                    true,
+                );
             }
             Outcome::Cancelled => self.complete(id, Status::Cancelled, None),
         }
@@ -256,20 +330,24 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         self.complete(id, Status::Succeeded, None);
     }
 
-    fn attempt_failed(&mut self, id: NodeId, status: Status, err: TaskError) {
+    fn attempt_failed(&mut self, id: NodeId, status: Status, err: TaskError, is_retryable: bool) {
         let node = self.dag.node_arc(id);
         let attempts = self.states[id.index()].attempts;
         let policy = RetryPolicy::from_options(&node.options);
-        let seed = u64::from(id.0) << 32 | u64::from(attempts) ^ self.started.elapsed().as_nanos() as u64;
-        let retry_allowed = match &node.options.retry_on {
-            Some(crate::script::RetryOn::ExitCodes(codes)) => err.exit_code.is_some_and(|c| codes.contains(&i64::from(c))),
-            _ => true,
-        };
-        let delay = policy.delay_before(attempts + 1, jitter_sample(seed)).filter(|_| retry_allowed && !self.is_stopping);
+        let seed =
+            u64::from(id.0) << 32 | u64::from(attempts) ^ self.started.elapsed().as_nanos() as u64;
+        let delay = policy
+            .delay_before(attempts + 1, jitter_sample(seed))
+            .filter(|_| is_retryable && !self.is_stopping);
         let Some(delay) = delay else {
             return self.complete(id, status, Some(err));
         };
-        self.observer.observe(&RunEvent::NodeRetrying { node: id, name: node.name.clone(), attempt: attempts + 1, delay, error: err });
+        self.observer.observe(&RunEvent::NodeRetrying {
+            name: node.name.clone(),
+            attempt: attempts + 1,
+            delay,
+            error: err,
+        });
         self.states[id.index()].phase = Phase::Retrying;
         self.retries_pending += 1;
         let tx = self.tx.clone();
@@ -296,15 +374,26 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             return self.complete(id, Status::Failed, Some(err));
         }
         self.dynamic_created += count;
-        self.observer.observe(&RunEvent::NodeExpanded { node: id, name, children: count });
+        self.observer.observe(&RunEvent::NodeExpanded {
+            name,
+            children: count,
+        });
         self.add_states(first);
         self.await_result(id, expansion.output);
     }
 
     /// Finishes `id` with `output` once every node it refers to has succeeded.
     fn await_result(&mut self, id: NodeId, output: Value) {
-        let pending: Vec<NodeId> = output.pending_nodes().into_iter().filter(|p| self.results[p.index()].is_none()).collect();
-        if let Some(failed) = pending.iter().find(|p| self.states[p.index()].status().is_some_and(|s| !s.is_success())) {
+        let pending: Vec<NodeId> = output
+            .pending_nodes()
+            .into_iter()
+            .filter(|p| self.results[p.index()].is_none())
+            .collect();
+        if let Some(failed) = pending.iter().find(|p| {
+            self.states[p.index()]
+                .status()
+                .is_some_and(|s| !s.is_success())
+        }) {
             return self.skip(id, *failed);
         }
         if pending.is_empty() {
@@ -315,11 +404,17 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         for p in &pending {
             self.resolvers.entry(*p).or_default().push(id);
         }
-        self.unresolved.insert(id, (output, u32::try_from(pending.len()).unwrap_or(u32::MAX)));
+        self.unresolved.insert(
+            id,
+            (output, u32::try_from(pending.len()).unwrap_or(u32::MAX)),
+        );
     }
 
     fn result_of(&self, id: NodeId) -> Value {
-        self.results[id.index()].as_deref().cloned().unwrap_or_default()
+        self.results[id.index()]
+            .as_deref()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Records the end of a node and wakes (or skips) what waits for it.
@@ -330,7 +425,13 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         state.error.clone_from(&error);
         let (attempts, duration) = (state.attempts, state.duration);
         let name = self.dag.node(id).name.clone();
-        self.observer.observe(&RunEvent::NodeFinished { node: id, name, status, attempts, duration, error });
+        self.observer.observe(&RunEvent::NodeFinished {
+            name,
+            status,
+            attempts,
+            duration,
+            error,
+        });
         let dependents: Vec<NodeId> = self.dag.dependents(id).collect();
         let resolvers = self.resolvers.remove(&id).unwrap_or_default();
         if status.is_success() {
@@ -353,13 +454,18 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 }
             }
         }
-        if matches!(status, Status::Failed | Status::TimedOut) && self.run.on_failure == FailurePolicy::FailFast && !self.is_stopping {
+        if matches!(status, Status::Failed | Status::TimedOut)
+            && self.run.on_failure == FailurePolicy::FailFast
+            && !self.is_stopping
+        {
             self.stop();
         }
     }
 
     fn resolved_one(&mut self, r: NodeId) {
-        let Some(entry) = self.unresolved.get_mut(&r) else { return };
+        let Some(entry) = self.unresolved.get_mut(&r) else {
+            return;
+        };
         entry.1 -= 1;
         if entry.1 == 0 {
             let (output, _) = self.unresolved.remove(&r).expect("invariant: present");
@@ -381,28 +487,49 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             if self.states[id.index()].is_done() {
                 continue;
             }
-            let failed_dep = self.dag.deps(id).find(|d| self.states[d.index()].status().is_some_and(|s| !s.is_success()));
+            let failed_dep = self.dag.deps(id).find(|d| {
+                self.states[d.index()]
+                    .status()
+                    .is_some_and(|s| !s.is_success())
+            });
             match failed_dep {
-                Some(dep) if self.states[dep.index()].status() != Some(Status::Cancelled) => self.skip(id, dep),
+                Some(dep) if self.states[dep.index()].status() != Some(Status::Cancelled) => {
+                    self.skip(id, dep)
+                }
                 _ => self.complete(id, Status::Cancelled, None),
             }
         }
         let duration = self.started.elapsed();
-        let is_success = self.interruption.is_none() && self.states.iter().all(|s| s.status().is_some_and(Status::is_success));
-        self.observer.observe(&RunEvent::RunFinished { duration, is_success });
+        let is_success = self.interruption.is_none()
+            && self
+                .states
+                .iter()
+                .all(|s| s.status().is_some_and(Status::is_success));
         let output = is_success.then(|| output.resolve(&|n| self.result_of(n)));
-        let nodes = self.states.into_iter().zip(self.dag.nodes()).map(|(s, n)| NodeReport {
-            id: n.id,
-            name: n.name.clone(),
-            task: n.task.clone(),
-            status: s.status().unwrap_or(Status::Cancelled),
-            attempts: s.attempts,
-            duration: s.duration,
-            started_ms: s.first_start.map(|t| u64::try_from(t.duration_since(self.started).as_millis()).unwrap_or(u64::MAX)),
-            error: s.error,
-            reason: s.reason,
-        }).collect();
-        RunReport { nodes, output, interruption: self.interruption, duration }
+        let nodes = self
+            .states
+            .into_iter()
+            .zip(self.dag.nodes())
+            .map(|(s, n)| NodeReport {
+                id: n.id,
+                name: n.name.clone(),
+                task: n.task.clone(),
+                status: s.status().unwrap_or(Status::Cancelled),
+                attempts: s.attempts,
+                duration: s.duration,
+                started_ms: s.first_start.map(|t| {
+                    u64::try_from(t.duration_since(self.started).as_millis()).unwrap_or(u64::MAX)
+                }),
+                error: s.error,
+                reason: s.reason,
+            })
+            .collect();
+        RunReport {
+            nodes,
+            output,
+            interruption: self.interruption,
+            duration,
+        }
     }
 }
 
@@ -423,9 +550,15 @@ impl Signals {
     fn new(enabled: bool) -> Self {
         use tokio::signal::unix::{SignalKind, signal};
         if !enabled {
-            return Self { int: None, term: None };
+            return Self {
+                int: None,
+                term: None,
+            };
         }
-        Self { int: signal(SignalKind::interrupt()).ok(), term: signal(SignalKind::terminate()).ok() }
+        Self {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
     }
 
     async fn next(&mut self) -> Interruption {

@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) use dispatcher::run;
-pub(crate) use policy::RetryPolicy;
 
 use crate::dag::{Node, NodeId};
 use crate::events::{RunEvent, Status, TaskError};
@@ -36,7 +35,10 @@ pub(crate) struct Job {
 impl Job {
     /// The result of dependency `id`; unit when it has none (a control dependency).
     pub(crate) fn input(&self, id: NodeId) -> Value {
-        self.inputs.iter().find(|(n, _)| *n == id).map_or_else(Value::unit, |(_, v)| (**v).clone())
+        self.inputs
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map_or_else(Value::unit, |(_, v)| (**v).clone())
     }
 }
 
@@ -44,7 +46,11 @@ impl Job {
 pub(crate) enum Outcome {
     Succeeded(Value),
     Expanded(Expansion),
-    Failed(TaskError),
+    /// The attempt failed; `is_retryable` is false when `retry_on` rules a retry out.
+    Failed {
+        error: TaskError,
+        is_retryable: bool,
+    },
     TimedOut,
     Cancelled,
 }
@@ -67,7 +73,11 @@ impl Completer {
 impl Drop for Completer {
     fn drop(&mut self) {
         if !self.sent {
-            let outcome = Outcome::Failed(TaskError::new("the worker running this task stopped unexpectedly"));
+            let error = TaskError::new("the worker running this task stopped unexpectedly");
+            let outcome = Outcome::Failed {
+                error,
+                is_retryable: false,
+            };
             let _ = self.tx.send(dispatcher::Message::Done(self.node, outcome));
         }
     }

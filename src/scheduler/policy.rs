@@ -35,7 +35,9 @@ impl RetryPolicy {
         let retry = next - 2;
         let raw = match self.strategy {
             RetryStrategy::Fixed => self.base,
-            RetryStrategy::Exponential => self.base.saturating_mul(2u32.saturating_pow(retry.min(31))),
+            RetryStrategy::Exponential => {
+                self.base.saturating_mul(2u32.saturating_pow(retry.min(31)))
+            }
         };
         let capped = self.max.map_or(raw, |m| raw.min(m));
         let factor = 1.0 + self.jitter * (2.0 * random - 1.0);
@@ -59,12 +61,22 @@ mod tests {
     use super::*;
 
     fn policy(strategy: RetryStrategy, max: Option<Duration>, jitter: f64) -> RetryPolicy {
-        RetryPolicy { retries: 4, base: Duration::from_millis(100), strategy, max, jitter }
+        RetryPolicy {
+            retries: 4,
+            base: Duration::from_millis(100),
+            strategy,
+            max,
+            jitter,
+        }
     }
 
     #[test]
     fn exponential_doubles_and_caps() {
-        let p = policy(RetryStrategy::Exponential, Some(Duration::from_millis(300)), 0.0);
+        let p = policy(
+            RetryStrategy::Exponential,
+            Some(Duration::from_millis(300)),
+            0.0,
+        );
         let delays: Vec<_> = (2..=6).map(|n| p.delay_before(n, 0.5)).collect();
         let ms = |m| Some(Duration::from_millis(m));
         assert_eq!(delays, vec![ms(100), ms(200), ms(300), ms(300), None]);

@@ -38,7 +38,11 @@ pub(super) struct NodeState {
 impl NodeState {
     pub(super) fn new(remaining: u32) -> Self {
         Self {
-            phase: if remaining == 0 { Phase::Ready } else { Phase::Waiting },
+            phase: if remaining == 0 {
+                Phase::Ready
+            } else {
+                Phase::Waiting
+            },
             remaining,
             attempts: 0,
             first_start: None,
@@ -92,7 +96,10 @@ pub(super) struct Limits {
 impl Limits {
     /// Takes a slot of every limit, or none (and remembers `entry` under the full one).
     pub(super) fn try_acquire(&mut self, limits: &[Limit], entry: ReadyEntry) -> bool {
-        if let Some(full) = limits.iter().find(|l| self.used.get(&l.key).copied().unwrap_or(0) >= l.capacity) {
+        if let Some(full) = limits
+            .iter()
+            .find(|l| self.used.get(&l.key).copied().unwrap_or(0) >= l.capacity)
+        {
             self.held.entry(full.key.clone()).or_default().push(entry);
             return false;
         }
@@ -125,7 +132,10 @@ mod tests {
     fn ready_queue_orders_by_priority_then_declaration() {
         let mut q = ReadyQueue::new();
         for (priority, id) in [(0, 3), (5, 7), (0, 1), (5, 2)] {
-            q.push(ReadyEntry { priority, id: NodeId(id) });
+            q.push(ReadyEntry {
+                priority,
+                id: NodeId(id),
+            });
         }
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.id.0).collect();
         assert_eq!(order, vec![2, 7, 1, 3]);
@@ -134,8 +144,14 @@ mod tests {
     #[test]
     fn limits_hold_and_release() {
         let mut l = Limits::default();
-        let lim = vec![Limit { key: "task:a".into(), capacity: 1 }];
-        let e = |id| ReadyEntry { priority: 0, id: NodeId(id) };
+        let lim = vec![Limit {
+            key: "task:a".into(),
+            capacity: 1,
+        }];
+        let e = |id| ReadyEntry {
+            priority: 0,
+            id: NodeId(id),
+        };
         assert!(l.try_acquire(&lim, e(0)));
         assert!(!l.try_acquire(&lim, e(1)));
         assert_eq!(l.release(&lim), vec![e(1)]);

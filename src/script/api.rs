@@ -79,12 +79,24 @@ thread_local! {
 
 pub(crate) fn register(engine: &mut Engine) {
     engine
-        .register_fn("task", |ctx: NativeCallContext, f: FnPtr| add_task(&ctx, &f, &Map::new(), TaskKind::Rhai))
-        .register_fn("task", |ctx: NativeCallContext, f: FnPtr, o: Map| add_task(&ctx, &f, &o, TaskKind::Rhai))
-        .register_fn("shell_task", |ctx: NativeCallContext, f: FnPtr| add_task(&ctx, &f, &Map::new(), TaskKind::Shell))
-        .register_fn("shell_task", |ctx: NativeCallContext, f: FnPtr, o: Map| add_task(&ctx, &f, &o, TaskKind::Shell))
-        .register_fn("flow", |ctx: NativeCallContext, f: FnPtr| add_flow(&ctx, &f, &Map::new()))
-        .register_fn("flow", |ctx: NativeCallContext, f: FnPtr, o: Map| add_flow(&ctx, &f, &o));
+        .register_fn("task", |ctx: NativeCallContext, f: FnPtr| {
+            add_task(&ctx, &f, &Map::new(), TaskKind::Rhai)
+        })
+        .register_fn("task", |ctx: NativeCallContext, f: FnPtr, o: Map| {
+            add_task(&ctx, &f, &o, TaskKind::Rhai)
+        })
+        .register_fn("shell_task", |ctx: NativeCallContext, f: FnPtr| {
+            add_task(&ctx, &f, &Map::new(), TaskKind::Shell)
+        })
+        .register_fn("shell_task", |ctx: NativeCallContext, f: FnPtr, o: Map| {
+            add_task(&ctx, &f, &o, TaskKind::Shell)
+        })
+        .register_fn("flow", |ctx: NativeCallContext, f: FnPtr| {
+            add_flow(&ctx, &f, &Map::new())
+        })
+        .register_fn("flow", |ctx: NativeCallContext, f: FnPtr, o: Map| {
+            add_flow(&ctx, &f, &o)
+        });
 }
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -118,7 +130,9 @@ fn with_loading<T>(
         Some(loading) => f(loading).map_err(|d| script_error(ctx, d)),
         None => Err(script_error(
             ctx,
-            Diagnostic::new(format!("`{what}(...)` may only be called at the top level of a script")),
+            Diagnostic::new(format!(
+                "`{what}(...)` may only be called at the top level of a script"
+            )),
         )),
     })
 }
@@ -127,8 +141,11 @@ fn with_loading<T>(
 fn named_function(loading: &Loading, f: &FnPtr, what: &str) -> Result<Vec<String>, Diagnostic> {
     let name = f.fn_name();
     if f.is_anonymous() || name.starts_with("anon$") {
-        return Err(Diagnostic::new(format!("`{what}` needs a named function, not a closure"))
-            .help(format!("define `fn my_step(...) {{ ... }}` and call `{what}(my_step)`")));
+        return Err(
+            Diagnostic::new(format!("`{what}` needs a named function, not a closure")).help(
+                format!("define `fn my_step(...) {{ ... }}` and call `{what}(my_step)`"),
+            ),
+        );
     }
     loading.functions.get(name).cloned().ok_or_else(|| {
         let names: Vec<&str> = loading.functions.keys().map(String::as_str).collect();
@@ -154,15 +171,27 @@ fn ensure_unique(loading: &Loading, name: &str) -> Result<(), Diagnostic> {
 }
 
 fn add_task(ctx: &NativeCallContext, f: &FnPtr, opts: &Map, kind: TaskKind) -> RhaiResult<()> {
-    let what = if kind == TaskKind::Shell { "shell_task" } else { "task" };
+    let what = if kind == TaskKind::Shell {
+        "shell_task"
+    } else {
+        "task"
+    };
     with_loading(ctx, what, |loading| {
         let params = named_function(loading, f, what)?;
         let name = f.fn_name().to_owned();
         ensure_unique(loading, &name)?;
         let mut options = TaskOptions::default();
-        options.apply(opts, kind == TaskKind::Shell).map_err(option_diagnostic)?;
+        options
+            .apply(opts, kind == TaskKind::Shell)
+            .map_err(option_diagnostic)?;
         let loc = call_loc(ctx, &loading.file);
-        loading.registry.tasks.push(TaskSpec { name, kind, params, options, loc });
+        loading.registry.tasks.push(TaskSpec {
+            name,
+            kind,
+            params,
+            options,
+            loc,
+        });
         Ok(())
     })
 }
@@ -199,29 +228,49 @@ fn add_flow(ctx: &NativeCallContext, f: &FnPtr, opts: &Map) -> RhaiResult<()> {
 }
 
 fn apply_flow_option(spec: &mut FlowSpec, key: &str, value: &Dynamic) -> Result<(), OptionError> {
-    let bad = |reason: String| OptionError::BadValue { name: key.to_owned(), reason };
+    let bad = |reason: String| OptionError::BadValue {
+        name: key.to_owned(),
+        reason,
+    };
     match key {
         "params" => {
-            let map = value.as_map_ref().map_err(|_| bad(format!("expected a map, got {}", super::value::type_name(value))))?;
+            let map = value.as_map_ref().map_err(|_| {
+                bad(format!(
+                    "expected a map, got {}",
+                    super::value::type_name(value)
+                ))
+            })?;
             spec.params = map
                 .iter()
-                .map(|(k, v)| Param { name: k.to_string(), default: Value(v.clone()), is_required: v.is_unit() })
+                .map(|(k, v)| Param {
+                    name: k.to_string(),
+                    default: Value(v.clone()),
+                    is_required: v.is_unit(),
+                })
                 .collect();
         }
         "on_failure" => {
             spec.on_failure = options::choice(
                 value,
-                &[("fail_fast", FailurePolicy::FailFast), ("keep_going", FailurePolicy::KeepGoing)],
+                &[
+                    ("fail_fast", FailurePolicy::FailFast),
+                    ("keep_going", FailurePolicy::KeepGoing),
+                ],
             )
             .map_err(bad)?;
         }
         "pools" => {
-            let map = value.as_map_ref().map_err(|_| bad("expected a map of pool name to size".to_owned()))?;
+            let map = value
+                .as_map_ref()
+                .map_err(|_| bad("expected a map of pool name to size".to_owned()))?;
             for (k, v) in map.iter() {
-                let n = v.as_int().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    bad(format!("pool `{k}`: expected a size of at least 1"))
-                })?;
-                spec.pools.insert(k.to_string(), u32::try_from(n).unwrap_or(u32::MAX));
+                let n = v
+                    .as_int()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| bad(format!("pool `{k}`: expected a size of at least 1")))?;
+                spec.pools
+                    .insert(k.to_string(), u32::try_from(n).unwrap_or(u32::MAX));
             }
         }
         other => return Err(options::unknown_flow_option(other)),
@@ -241,7 +290,10 @@ fn check_flow_params(spec: &FlowSpec) -> Result<(), Diagnostic> {
             spec.name
         ))
         .help(if declared.is_empty() {
-            format!("declare it: `flow({}, #{{ params: #{{ {p}: <default> }} }})`", spec.name)
+            format!(
+                "declare it: `flow({}, #{{ params: #{{ {p}: <default> }} }})`",
+                spec.name
+            )
         } else {
             format!("declared params: {}", declared.join(", "))
         }));

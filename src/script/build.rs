@@ -9,12 +9,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rhai::{AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Scope};
+use rhai::{
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Scope,
+};
 
+use super::Value;
 use super::api::{Registry, TaskKind, call_loc, option_diagnostic, script_error};
 use super::payload::{Payload, PayloadKind};
 use super::value::{Handle, collect_handles};
-use super::Value;
 use crate::dag::{Dep, DepTarget, Limit, Node, NodeId, NodeKind};
 use crate::error::{Diagnostic, SourceLoc};
 
@@ -31,13 +33,18 @@ pub(crate) struct BuildContext {
 }
 
 impl BuildContext {
-    pub(crate) fn new(engine: &Engine, ast: &AST, registry: Registry, file: Arc<str>) -> Result<Self, Diagnostic> {
+    pub(crate) fn new(
+        engine: &Engine,
+        ast: &AST,
+        registry: Registry,
+        file: Arc<str>,
+    ) -> Result<Self, Diagnostic> {
         let functions = ast.clone_functions_only();
         let shim = |skip: Option<&str>| -> Result<AST, Diagnostic> {
             let text = shim_source(&registry, skip);
-            let shims = engine
-                .compile(&text)
-                .map_err(|e| Diagnostic::new(format!("internal error: cannot compile task shims: {e}")))?;
+            let shims = engine.compile(&text).map_err(|e| {
+                Diagnostic::new(format!("internal error: cannot compile task shims: {e}"))
+            })?;
             Ok(functions.merge(&shims))
         };
         let build_ast = shim(None)?;
@@ -46,7 +53,12 @@ impl BuildContext {
             .iter()
             .map(|f| Ok((f.name.clone(), shim(Some(&f.name))?)))
             .collect::<Result<_, Diagnostic>>()?;
-        Ok(Self { registry, file, build_ast, flow_asts })
+        Ok(Self {
+            registry,
+            file,
+            build_ast,
+            flow_asts,
+        })
     }
 }
 
@@ -54,7 +66,10 @@ impl BuildContext {
 /// `fn sub(a) { __flow("sub", [a]) }` for every flow but `skip`.
 fn shim_source(registry: &Registry, skip: Option<&str>) -> String {
     let mut out = String::new();
-    let tasks = registry.tasks.iter().map(|t| (&t.name, &t.params, "__node"));
+    let tasks = registry
+        .tasks
+        .iter()
+        .map(|t| (&t.name, &t.params, "__node"));
     let flows = registry
         .flows
         .iter()
@@ -62,7 +77,9 @@ fn shim_source(registry: &Registry, skip: Option<&str>) -> String {
         .map(|f| (&f.name, &f.fn_params, "__flow"));
     for (name, params, native) in tasks.chain(flows) {
         let list = params.join(", ");
-        out.push_str(&format!("fn {name}({list}) {{ {native}(\"{name}\", [{list}]) }}\n"));
+        out.push_str(&format!(
+            "fn {name}({list}) {{ {native}(\"{name}\", [{list}]) }}\n"
+        ));
     }
     out
 }
@@ -93,14 +110,22 @@ pub(crate) fn is_building() -> bool {
 
 impl Builder {
     pub(crate) fn new(cx: Arc<BuildContext>, base_id: u32, prefix: String) -> Self {
-        Self { cx, base_id, nodes: Vec::new(), prefix, counters: HashMap::new() }
+        Self {
+            cx,
+            base_id,
+            nodes: Vec::new(),
+            prefix,
+            counters: HashMap::new(),
+        }
     }
 
     /// Runs `f` with this builder installed, and returns the nodes it created.
     pub(crate) fn run<T>(self, f: impl FnOnce() -> T) -> (T, Vec<Node>) {
         let previous = BUILDER.replace(Some(self));
         let out = f();
-        let builder = BUILDER.replace(previous).expect("invariant: builder installed");
+        let builder = BUILDER
+            .replace(previous)
+            .expect("invariant: builder installed");
         (out, builder.nodes)
     }
 
@@ -113,7 +138,10 @@ impl Builder {
     }
 
     fn push(&mut self, mut node: Node) -> Handle {
-        let id = NodeId(self.base_id + u32::try_from(self.nodes.len()).expect("invariant: fewer than 2^32 nodes"));
+        let id = NodeId(
+            self.base_id
+                + u32::try_from(self.nodes.len()).expect("invariant: fewer than 2^32 nodes"),
+        );
         node.id = id;
         self.nodes.push(node);
         Handle { id }
@@ -123,19 +151,30 @@ impl Builder {
         h.id.0
             .checked_sub(self.base_id)
             .and_then(|i| self.nodes.get_mut(i as usize))
-            .ok_or_else(|| Diagnostic::new("this node was created earlier and can no longer be changed"))
+            .ok_or_else(|| {
+                Diagnostic::new("this node was created earlier and can no longer be changed")
+            })
     }
 }
 
-fn with_builder<T>(ctx: &NativeCallContext, what: &str, f: impl FnOnce(&mut Builder) -> Result<T, Diagnostic>) -> RhaiResult<T> {
+fn with_builder<T>(
+    ctx: &NativeCallContext,
+    what: &str,
+    f: impl FnOnce(&mut Builder) -> Result<T, Diagnostic>,
+) -> RhaiResult<T> {
     BUILDER.with_borrow_mut(|b| match b.as_mut() {
         Some(builder) => f(builder).map_err(|d| script_error(ctx, d)),
-        None => Err(script_error(ctx, Diagnostic::new(format!("`{what}` may only be used inside a flow body")))),
+        None => Err(script_error(
+            ctx,
+            Diagnostic::new(format!("`{what}` may only be used inside a flow body")),
+        )),
     })
 }
 
-fn file_of(ctx: &NativeCallContext) -> Arc<str> {
-    BUILDER.with_borrow(|b| b.as_ref().map(|b| b.cx.file.clone())).unwrap_or_else(|| "<script>".into())
+fn current_file() -> Arc<str> {
+    BUILDER
+        .with_borrow(|b| b.as_ref().map(|b| b.cx.file.clone()))
+        .unwrap_or_else(|| "<script>".into())
 }
 
 /// The position of the script call that entered the shim named `name`.
@@ -144,7 +183,10 @@ fn shim_caller_loc(ctx: &NativeCallContext, name: &str, file: &Arc<str>) -> Sour
     let frame = stack.iter().rev().find(|f| f.fn_name == name);
     match frame {
         Some(f) => SourceLoc {
-            file: f.source.as_ref().map_or_else(|| file.clone(), |s| s.as_str().into()),
+            file: f
+                .source
+                .as_ref()
+                .map_or_else(|| file.clone(), |s| s.as_str().into()),
             line: f.pos.line().unwrap_or(0).try_into().unwrap_or(u32::MAX),
             column: f.pos.position().unwrap_or(0).try_into().unwrap_or(u32::MAX),
         },
@@ -157,28 +199,55 @@ fn data_deps(values: &[&Dynamic], loc: &SourceLoc) -> Vec<Dep> {
     values.iter().for_each(|v| collect_handles(v, &mut ids));
     ids.sort_unstable();
     ids.dedup();
-    ids.into_iter().map(|id| Dep { target: DepTarget::Node(id), loc: loc.clone(), is_control: false }).collect()
+    ids.into_iter()
+        .map(|id| Dep {
+            target: DepTarget::Node(id),
+            loc: loc.clone(),
+            is_control: false,
+        })
+        .collect()
 }
 
 pub(crate) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Handle>("Handle");
     engine
         .register_fn("to_string", |h: &mut Handle| h.sentinel())
-        .register_fn("to_debug", |h: &mut Handle| format!("<result of node {}>", h.id.0))
+        .register_fn("to_debug", |h: &mut Handle| {
+            format!("<result of node {}>", h.id.0)
+        })
         .register_fn("__node", node_native)
         .register_fn("__flow", flow_native)
         .register_fn("map", map_native)
         .register_fn("then", then_native)
-        .register_fn("fan_out", |ctx: NativeCallContext, f: FnPtr, list: Dynamic| fan_out_native(&ctx, &f, list, &Map::new()))
-        .register_fn("fan_out", |ctx: NativeCallContext, f: FnPtr, list: Dynamic, o: Map| fan_out_native(&ctx, &f, list, &o))
+        .register_fn(
+            "fan_out",
+            |ctx: NativeCallContext, f: FnPtr, list: Dynamic| {
+                fan_out_native(&ctx, &f, list, &Map::new())
+            },
+        )
+        .register_fn(
+            "fan_out",
+            |ctx: NativeCallContext, f: FnPtr, list: Dynamic, o: Map| {
+                fan_out_native(&ctx, &f, list, &o)
+            },
+        )
         .register_fn("after", after_native)
         .register_fn("named", named_native)
         .register_fn("options", options_native);
     super::misuse::register(engine);
 }
 
-fn task_node(b: &mut Builder, task: &str, args: Vec<Dynamic>, loc: SourceLoc, name: String) -> Result<Handle, Diagnostic> {
-    let spec = b.cx.registry.task(task).ok_or_else(|| Diagnostic::new(format!("`{task}` is not a task")))?;
+fn task_node(
+    b: &mut Builder,
+    task: &str,
+    args: Vec<Dynamic>,
+    loc: SourceLoc,
+    name: String,
+) -> Result<Handle, Diagnostic> {
+    let spec =
+        b.cx.registry
+            .task(task)
+            .ok_or_else(|| Diagnostic::new(format!("`{task}` is not a task")))?;
     let kind = match spec.kind {
         TaskKind::Rhai => NodeKind::Task,
         TaskKind::Shell => NodeKind::Shell,
@@ -187,20 +256,36 @@ fn task_node(b: &mut Builder, task: &str, args: Vec<Dynamic>, loc: SourceLoc, na
     let refs: Vec<&Dynamic> = args.iter().collect();
     let deps = data_deps(&refs, &loc);
     let limits = task_limits(task, &options);
-    let payload = Payload::new(PayloadKind::Call { task: task.into(), args });
-    Ok(b.push(Node { id: NodeId(0), name, task: Some(task.to_owned()), kind, options, deps, loc, payload, limits }))
+    let payload = Payload::new(PayloadKind::Call {
+        task: task.into(),
+        args,
+    });
+    Ok(b.push(Node {
+        id: NodeId(0),
+        name,
+        task: Some(task.to_owned()),
+        kind,
+        options,
+        deps,
+        loc,
+        payload,
+        limits,
+    }))
 }
 
 pub(crate) fn task_limits(task: &str, options: &super::TaskOptions) -> Vec<Limit> {
     options
         .max_concurrency
-        .map(|capacity| Limit { key: format!("task:{task}").into(), capacity })
+        .map(|capacity| Limit {
+            key: format!("task:{task}").into(),
+            capacity,
+        })
         .into_iter()
         .collect()
 }
 
 fn node_native(ctx: NativeCallContext, task: &str, args: Array) -> RhaiResult<Handle> {
-    let file = file_of(&ctx);
+    let file = current_file();
     let loc = shim_caller_loc(&ctx, task, &file);
     with_builder(&ctx, task, |b| {
         let name = b.fresh_name(task);
@@ -211,11 +296,17 @@ fn node_native(ctx: NativeCallContext, task: &str, args: Array) -> RhaiResult<Ha
 fn flow_native(ctx: NativeCallContext, flow: &str, args: Array) -> RhaiResult<Dynamic> {
     let (ast, saved_prefix) = with_builder(&ctx, flow, |b| {
         let ns = b.fresh_name(flow);
-        let ast = b.cx.flow_asts.get(flow).cloned().ok_or_else(|| Diagnostic::new(format!("`{flow}` is not a flow")))?;
+        let ast =
+            b.cx.flow_asts
+                .get(flow)
+                .cloned()
+                .ok_or_else(|| Diagnostic::new(format!("`{flow}` is not a flow")))?;
         Ok((ast, std::mem::replace(&mut b.prefix, format!("{ns}/"))))
     })?;
     let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-    let result = ctx.engine().call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &ast, flow, args);
+    let result =
+        ctx.engine()
+            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &ast, flow, args);
     BUILDER.with_borrow_mut(|b| {
         if let Some(b) = b.as_mut() {
             b.prefix = saved_prefix;
@@ -229,22 +320,47 @@ fn map_native(ctx: NativeCallContext, source: Dynamic, f: FnPtr) -> RhaiResult<D
     if let Some(h) = source.read_lock::<Handle>().map(|h| *h) {
         return expansion_node(&ctx, h, f, &Map::new()).map(Dynamic::from);
     }
-    let arr = source.into_array().map_err(|t| script_error(&ctx, Diagnostic::new(format!("`map` needs an array or a task result, got {t}"))))?;
+    let arr = source.into_array().map_err(|t| {
+        script_error(
+            &ctx,
+            Diagnostic::new(format!("`map` needs an array or a task result, got {t}")),
+        )
+    })?;
     static_fan_out(&ctx, &f, arr, &Map::new())
 }
 
-fn fan_out_native(ctx: &NativeCallContext, f: &FnPtr, list: Dynamic, opts: &Map) -> RhaiResult<Dynamic> {
+fn fan_out_native(
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    list: Dynamic,
+    opts: &Map,
+) -> RhaiResult<Dynamic> {
     if let Some(h) = list.read_lock::<Handle>().map(|h| *h) {
         return expansion_node(ctx, h, f.clone(), opts).map(Dynamic::from);
     }
-    let arr = list.into_array().map_err(|t| script_error(ctx, Diagnostic::new(format!("`fan_out` needs an array or a task result, got {t}"))))?;
+    let arr = list.into_array().map_err(|t| {
+        script_error(
+            ctx,
+            Diagnostic::new(format!(
+                "`fan_out` needs an array or a task result, got {t}"
+            )),
+        )
+    })?;
     static_fan_out(ctx, f, arr, opts)
 }
 
 /// Fan-out over a list known now: `square[0]`, `square[1]` ... for a task; a closure is called
 /// once per element.
-fn static_fan_out(ctx: &NativeCallContext, f: &FnPtr, arr: Array, opts: &Map) -> RhaiResult<Dynamic> {
-    let task = BUILDER.with_borrow(|b| b.as_ref().and_then(|b| b.cx.registry.task(f.fn_name()).map(|t| t.name.clone())));
+fn static_fan_out(
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    arr: Array,
+    opts: &Map,
+) -> RhaiResult<Dynamic> {
+    let task = BUILDER.with_borrow(|b| {
+        b.as_ref()
+            .and_then(|b| b.cx.registry.task(f.fn_name()).map(|t| t.name.clone()))
+    });
     let Some(task) = task else {
         let mut out = Array::with_capacity(arr.len());
         for item in arr {
@@ -252,7 +368,7 @@ fn static_fan_out(ctx: &NativeCallContext, f: &FnPtr, arr: Array, opts: &Map) ->
         }
         return Ok(out.into());
     };
-    let loc = call_loc(ctx, &file_of(ctx));
+    let loc = call_loc(ctx, &current_file());
     let handles = with_builder(ctx, "fan_out", |b| {
         let group = b.fresh_name(&task);
         let limit = fan_out_limit(&group, opts)?;
@@ -260,7 +376,9 @@ fn static_fan_out(ctx: &NativeCallContext, f: &FnPtr, arr: Array, opts: &Map) ->
         for (i, item) in arr.into_iter().enumerate() {
             let h = task_node(b, &task, vec![item], loc.clone(), format!("{group}[{i}]"))?;
             let node = b.node_mut(h)?;
-            node.options.apply(&fan_out_overrides(opts), node.kind == NodeKind::Shell).map_err(option_diagnostic)?;
+            node.options
+                .apply(&fan_out_overrides(opts), node.kind == NodeKind::Shell)
+                .map_err(option_diagnostic)?;
             node.limits.extend(limit.clone());
             handles.push(Dynamic::from(h));
         }
@@ -271,38 +389,72 @@ fn static_fan_out(ctx: &NativeCallContext, f: &FnPtr, arr: Array, opts: &Map) ->
 
 /// `max_concurrency` in a fan-out's options limits its children together.
 fn fan_out_limit(group: &str, opts: &Map) -> Result<Option<Limit>, Diagnostic> {
-    let Some(v) = opts.get("max_concurrency") else { return Ok(None) };
+    let Some(v) = opts.get("max_concurrency") else {
+        return Ok(None);
+    };
     let n = v.as_int().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        Diagnostic::new("invalid value for option `max_concurrency`: expected an integer of at least 1")
+        Diagnostic::new(
+            "invalid value for option `max_concurrency`: expected an integer of at least 1",
+        )
     })?;
-    Ok(Some(Limit { key: format!("fanout:{group}").into(), capacity: u32::try_from(n).unwrap_or(u32::MAX) }))
+    Ok(Some(Limit {
+        key: format!("fanout:{group}").into(),
+        capacity: u32::try_from(n).unwrap_or(u32::MAX),
+    }))
 }
 
 /// The options of a fan-out other than `max_concurrency`, which apply to each child.
 fn fan_out_overrides(opts: &Map) -> Map {
-    opts.iter().filter(|(k, _)| k.as_str() != "max_concurrency").map(|(k, v)| (k.clone(), v.clone())).collect()
+    opts.iter()
+        .filter(|(k, _)| k.as_str() != "max_concurrency")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// A runtime fan-out node over the result behind `source`.
-fn expansion_node(ctx: &NativeCallContext, source: Handle, f: FnPtr, opts: &Map) -> RhaiResult<Handle> {
-    let loc = call_loc(ctx, &file_of(ctx));
+fn expansion_node(
+    ctx: &NativeCallContext,
+    source: Handle,
+    f: FnPtr,
+    opts: &Map,
+) -> RhaiResult<Handle> {
+    let loc = call_loc(ctx, &current_file());
     with_builder(ctx, "map", |b| {
         let task = b.cx.registry.task(f.fn_name()).cloned();
         let base = task.as_ref().map_or("map", |t| t.name.as_str()).to_owned();
         let name = b.fresh_name(&base);
         let mut options = task.as_ref().map(|t| t.options.clone()).unwrap_or_default();
-        options.apply(&fan_out_overrides(opts), task.as_ref().is_some_and(|t| t.kind == TaskKind::Shell)).map_err(option_diagnostic)?;
+        options
+            .apply(
+                &fan_out_overrides(opts),
+                task.as_ref().is_some_and(|t| t.kind == TaskKind::Shell),
+            )
+            .map_err(option_diagnostic)?;
         let curried: Vec<&Dynamic> = f.curry().iter().collect();
         let mut deps = data_deps(&[&Dynamic::from(source)], &loc);
         deps.extend(data_deps(&curried, &loc));
         let limits = fan_out_limit(&name, opts)?.into_iter().collect();
-        let payload = Payload::new(PayloadKind::Map { source, func: f, task: task.as_ref().map(|t| t.name.clone()) });
-        Ok(b.push(Node { id: NodeId(0), name, task: task.map(|t| t.name), kind: NodeKind::Map, options, deps, loc, payload, limits }))
+        let payload = Payload::new(PayloadKind::Map {
+            source,
+            func: f,
+            task: task.as_ref().map(|t| t.name.clone()),
+        });
+        Ok(b.push(Node {
+            id: NodeId(0),
+            name,
+            task: task.map(|t| t.name),
+            kind: NodeKind::Map,
+            options,
+            deps,
+            loc,
+            payload,
+            limits,
+        }))
     })
 }
 
 fn then_native(ctx: NativeCallContext, source: Handle, f: FnPtr) -> RhaiResult<Handle> {
-    let loc = call_loc(&ctx, &file_of(&ctx));
+    let loc = call_loc(&ctx, &current_file());
     with_builder(&ctx, "then", |b| {
         let name = b.fresh_name("then");
         let curried: Vec<&Dynamic> = f.curry().iter().collect();
@@ -311,41 +463,72 @@ fn then_native(ctx: NativeCallContext, source: Handle, f: FnPtr) -> RhaiResult<H
         deps.dedup_by_key(|d| d.node());
         let payload = Payload::new(PayloadKind::Then { source, closure: f });
         let options = super::TaskOptions::default();
-        Ok(b.push(Node { id: NodeId(0), name, task: None, kind: NodeKind::Then, options, deps, loc, payload, limits: Vec::new() }))
+        Ok(b.push(Node {
+            id: NodeId(0),
+            name,
+            task: None,
+            kind: NodeKind::Then,
+            options,
+            deps,
+            loc,
+            payload,
+            limits: Vec::new(),
+        }))
     })
 }
 
 /// `sh("cmd")` in a flow body: an inline shell step; interpolated handles become edges.
 pub(crate) fn sh_node(ctx: &NativeCallContext, command: &str) -> RhaiResult<Handle> {
-    let loc = call_loc(ctx, &file_of(ctx));
+    let loc = call_loc(ctx, &current_file());
     with_builder(ctx, "sh", |b| {
         let name = b.fresh_name("sh");
         let cmd = Dynamic::from(command.to_owned());
         let deps = data_deps(&[&cmd], &loc);
         let payload = Payload::new(PayloadKind::Sh { command: cmd });
         let options = super::TaskOptions::default();
-        Ok(b.push(Node { id: NodeId(0), name, task: Some("sh".to_owned()), kind: NodeKind::Sh, options, deps, loc, payload, limits: Vec::new() }))
+        Ok(b.push(Node {
+            id: NodeId(0),
+            name,
+            task: Some("sh".to_owned()),
+            kind: NodeKind::Sh,
+            options,
+            deps,
+            loc,
+            payload,
+            limits: Vec::new(),
+        }))
     })
 }
 
 fn after_native(ctx: NativeCallContext, h: Handle, target: Dynamic) -> RhaiResult<Handle> {
-    let loc = call_loc(&ctx, &file_of(&ctx));
+    let loc = call_loc(&ctx, &current_file());
     with_builder(&ctx, "after", |b| {
         let scope = b.prefix.clone();
         let mut deps = Vec::new();
-        let items = if target.is_array() { target.into_array().unwrap_or_default() } else { vec![target] };
+        let items = if target.is_array() {
+            target.into_array().unwrap_or_default()
+        } else {
+            vec![target]
+        };
         for item in items {
             let dep = if let Some(other) = item.read_lock::<Handle>() {
                 DepTarget::Node(other.id)
             } else if let Ok(name) = item.clone().into_string() {
-                DepTarget::Name { name, scope: scope.clone() }
+                DepTarget::Name {
+                    name,
+                    scope: scope.clone(),
+                }
             } else {
                 return Err(Diagnostic::new(format!(
                     "`after` takes a task result, a node name or a list of them, got {}",
                     super::value::type_name(&item)
                 )));
             };
-            deps.push(crate::dag::Dep { target: dep, loc: loc.clone(), is_control: true });
+            deps.push(crate::dag::Dep {
+                target: dep,
+                loc: loc.clone(),
+                is_control: true,
+            });
         }
         b.node_mut(h)?.deps.extend(deps);
         Ok(h)
@@ -355,7 +538,9 @@ fn after_native(ctx: NativeCallContext, h: Handle, target: Dynamic) -> RhaiResul
 fn named_native(ctx: NativeCallContext, h: Handle, name: &str) -> RhaiResult<Handle> {
     with_builder(&ctx, "named", |b| {
         if name.is_empty() || name.contains(['/', '\n', '"']) {
-            return Err(Diagnostic::new(format!("invalid node name `{name}`: use a non-empty name without `/`, quotes or newlines")));
+            return Err(Diagnostic::new(format!(
+                "invalid node name `{name}`: use a non-empty name without `/`, quotes or newlines"
+            )));
         }
         let full = format!("{}{name}", b.prefix);
         b.node_mut(h)?.name = full;
@@ -367,7 +552,9 @@ fn options_native(ctx: NativeCallContext, h: Handle, opts: Map) -> RhaiResult<Ha
     with_builder(&ctx, "options", |b| {
         let node = b.node_mut(h)?;
         let is_shell = matches!(node.kind, NodeKind::Shell | NodeKind::Sh);
-        node.options.apply(&opts, is_shell).map_err(option_diagnostic)?;
+        node.options
+            .apply(&opts, is_shell)
+            .map_err(option_diagnostic)?;
         let task = node.task.clone().unwrap_or_default();
         node.limits.retain(|l| !l.key.starts_with("task:"));
         let extra = task_limits(&task, &node.options);
@@ -377,24 +564,54 @@ fn options_native(ctx: NativeCallContext, h: Handle, opts: Map) -> RhaiResult<Ha
 }
 
 /// Calls `flow` with `params` bound by name, in building mode; returns its nodes and result.
-pub(crate) fn build_flow(cx: &Arc<BuildContext>, engine: &Engine, flow: &str, params: &Map) -> Result<Built, Box<EvalAltResult>> {
+pub(crate) fn build_flow(
+    cx: &Arc<BuildContext>,
+    engine: &Engine,
+    flow: &str,
+    params: &Map,
+) -> Result<Built, Box<EvalAltResult>> {
     let spec = cx.registry.flow(flow).expect("invariant: flow exists");
     let args: Vec<Dynamic> = spec
         .fn_params
         .iter()
-        .map(|p| if p == "params" { Dynamic::from_map(params.clone()) } else { params.get(p.as_str()).cloned().unwrap_or_default() })
+        .map(|p| {
+            if p == "params" {
+                Dynamic::from_map(params.clone())
+            } else {
+                params.get(p.as_str()).cloned().unwrap_or_default()
+            }
+        })
         .collect();
     let ast = &cx.flow_asts[flow];
     let builder = Builder::new(cx.clone(), 0, String::new());
     let (result, nodes) = builder.run(|| {
-        engine.call_fn_with_options::<Dynamic>(CallFnOptions::new().eval_ast(false), &mut Scope::new(), ast, flow, args)
+        engine.call_fn_with_options::<Dynamic>(
+            CallFnOptions::new().eval_ast(false),
+            &mut Scope::new(),
+            ast,
+            flow,
+            args,
+        )
     });
-    Ok(Built { nodes, output: Value(result?) })
+    Ok(Built {
+        nodes,
+        output: Value(result?),
+    })
 }
 
 /// Calls `f(args)` in building mode at run time, creating nodes from `base_id` under `prefix`.
-pub(crate) fn build_closure(cx: &Arc<BuildContext>, engine: &Engine, f: &FnPtr, args: Vec<Dynamic>, base_id: u32, prefix: String) -> Result<Built, Box<EvalAltResult>> {
+pub(crate) fn build_closure(
+    cx: &Arc<BuildContext>,
+    engine: &Engine,
+    f: &FnPtr,
+    args: Vec<Dynamic>,
+    base_id: u32,
+    prefix: String,
+) -> Result<Built, Box<EvalAltResult>> {
     let builder = Builder::new(cx.clone(), base_id, prefix);
     let (result, nodes) = builder.run(|| f.call::<Dynamic>(engine, &cx.build_ast, args));
-    Ok(Built { nodes, output: Value(result?) })
+    Ok(Built {
+        nodes,
+        output: Value(result?),
+    })
 }

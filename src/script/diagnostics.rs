@@ -21,18 +21,24 @@ pub(crate) fn loc(file: &str, pos: Position) -> Option<SourceLoc> {
 
 pub(crate) fn parse_error(e: &ParseError, file: &str) -> Diagnostic {
     let message = e.err_type().to_string();
-    Diagnostic::new(format!("syntax error: {}", lowercase_first(&message))).at(loc(file, e.position()))
+    Diagnostic::new(format!("syntax error: {}", lowercase_first(&message)))
+        .at(loc(file, e.position()))
 }
 
 /// The innermost error, the source file it happened in, and the calls that led to it
 /// (outermost first).
-fn unwind<'a>(e: &'a EvalAltResult, file: &str) -> (&'a EvalAltResult, String, Vec<(String, Option<SourceLoc>)>) {
+fn unwind<'a>(
+    e: &'a EvalAltResult,
+    file: &str,
+) -> (&'a EvalAltResult, String, Vec<(String, Option<SourceLoc>)>) {
     let mut chain = Vec::new();
     let mut current = e;
     let mut source = file.to_owned();
     loop {
         match current {
-            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos) if !name.starts_with("__") => {
+            EvalAltResult::ErrorInFunctionCall(name, src, inner, pos)
+                if !name.starts_with("__") =>
+            {
                 chain.push((display_fn_name(name), loc(&source, *pos)));
                 if !src.is_empty() {
                     source.clone_from(src);
@@ -56,7 +62,11 @@ fn unwind<'a>(e: &'a EvalAltResult, file: &str) -> (&'a EvalAltResult, String, V
 }
 
 fn display_fn_name(name: &str) -> String {
-    if name.starts_with("anon$") { "a closure".to_owned() } else { format!("`{name}`") }
+    if name.starts_with("anon$") {
+        "a closure".to_owned()
+    } else {
+        format!("`{name}`")
+    }
 }
 
 /// The message of a non-wrapper error, without Rhai's "(line x, position y)" suffix.
@@ -106,8 +116,10 @@ pub(crate) fn eval_diagnostic(e: &EvalAltResult, file: &str) -> Diagnostic {
 /// Whether a Rhai error came from treating a handle as a plain value.
 fn mentions_handle(e: &EvalAltResult, message: &str) -> bool {
     message.contains("Handle")
-        || matches!(e, EvalAltResult::ErrorFor(_) | EvalAltResult::ErrorMismatchDataType(..))
-            && message.to_lowercase().contains("handle")
+        || matches!(
+            e,
+            EvalAltResult::ErrorFor(_) | EvalAltResult::ErrorMismatchDataType(..)
+        ) && message.to_lowercase().contains("handle")
 }
 
 /// A task error for a failed task body: innermost message, position and call chain.
@@ -116,10 +128,14 @@ pub(crate) fn task_error(e: &EvalAltResult, file: &str) -> TaskError {
     TaskError {
         message: d.message,
         loc: d.loc,
-        trace: d.notes.into_iter().map(|(text, at)| match at {
-            Some(at) => format!("{text} at {at}"),
-            None => text,
-        }).collect(),
+        trace: d
+            .notes
+            .into_iter()
+            .map(|(text, at)| match at {
+                Some(at) => format!("{text} at {at}"),
+                None => text,
+            })
+            .collect(),
         exit_code: None,
     }
 }

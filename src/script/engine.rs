@@ -50,6 +50,10 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
             engine.set_max_operations(limits::MAX_BUILD_OPERATIONS);
             // A debugger that never stops: it only makes Rhai keep the call stack, which is how
             // a node learns the position of the task call that created it.
+            #[expect(
+                deprecated,
+                reason = "rhai marks the debugger API volatile, not deprecated"
+            )]
             engine.register_debugger(
                 |_, debugger| debugger,
                 |_, _, _, _, _| Ok(rhai::debugger::DebuggerCommand::Continue),
@@ -61,7 +65,7 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
         }
     }
     engine.on_print(runtime::log_print);
-    engine.on_debug(|text, source, pos| runtime::log_debug(text, source, pos));
+    engine.on_debug(runtime::log_debug);
     build::register(&mut engine);
     api::register(&mut engine);
     runtime::register(&mut engine);
@@ -75,7 +79,9 @@ struct ConfinedResolver {
 
 impl ConfinedResolver {
     fn new(base: &Path) -> Self {
-        Self { inner: FileModuleResolver::new_with_path(PathBuf::from(base)) }
+        Self {
+            inner: FileModuleResolver::new_with_path(PathBuf::from(base)),
+        }
     }
 }
 

@@ -10,8 +10,10 @@ pub(crate) const HANDLE_HELP: &str = "a task's result is not known while the flo
 use `.then(|value| ...)` to act on it when it is, or `.map(task)` to fan out over a list";
 
 fn misuse(ctx: &NativeCallContext, what: &str) -> Box<EvalAltResult> {
-    let d = crate::error::Diagnostic::new(format!("cannot use a task result with `{what}` while building the flow"))
-        .help(HANDLE_HELP);
+    let d = crate::error::Diagnostic::new(format!(
+        "cannot use a task result with `{what}` while building the flow"
+    ))
+    .help(HANDLE_HELP);
     super::api::script_error(ctx, d)
 }
 
@@ -25,15 +27,29 @@ macro_rules! forbid_ops {
 
 pub(crate) fn register(engine: &mut Engine) {
     // Joining text with a handle is fine: it interpolates like `${handle}`.
-    engine.register_fn("+", |s: ImmutableString, h: Handle| format!("{s}{}", h.sentinel()));
-    engine.register_fn("+", |h: Handle, s: ImmutableString| format!("{}{s}", h.sentinel()));
-    forbid_ops!(engine, "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%");
-    for method in ["len", "is_empty", "keys", "values", "contains", "reduce", "filter", "sum"] {
-        engine.register_fn(method, move |ctx: NativeCallContext, _: Handle| -> Result<Dynamic, Box<EvalAltResult>> {
-            Err(misuse(&ctx, method))
-        });
-    }
-    engine.register_indexer_get(|ctx: NativeCallContext, _: &mut Handle, _: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
-        Err(misuse(&ctx, "[]"))
+    engine.register_fn("+", |s: ImmutableString, h: Handle| {
+        format!("{s}{}", h.sentinel())
     });
+    engine.register_fn("+", |h: Handle, s: ImmutableString| {
+        format!("{}{s}", h.sentinel())
+    });
+    forbid_ops!(
+        engine, "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"
+    );
+    for method in [
+        "len", "is_empty", "keys", "values", "contains", "reduce", "filter", "sum",
+    ] {
+        engine.register_fn(
+            method,
+            move |ctx: NativeCallContext, _: Handle| -> Result<Dynamic, Box<EvalAltResult>> {
+                Err(misuse(&ctx, method))
+            },
+        );
+    }
+    engine.register_indexer_get(
+        |ctx: NativeCallContext,
+         _: &mut Handle,
+         _: Dynamic|
+         -> Result<Dynamic, Box<EvalAltResult>> { Err(misuse(&ctx, "[]")) },
+    );
 }

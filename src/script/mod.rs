@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use rhai::{AST, Engine};
 
-pub(crate) use api::{FlowSpec, Param, Registry, TaskKind, TaskSpec};
-pub(crate) use options::{CacheTtl, FailurePolicy, OutputFormat, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger};
+pub(crate) use api::{FlowSpec, Registry, TaskKind};
+pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, TaskOptions};
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
 pub(crate) use runtime::{Attempt, CallResult, Expansion, RunInfo, Runtime, Stopped, parse_output};
@@ -50,26 +50,55 @@ impl Script {
     pub(crate) fn load(path: &Path) -> Result<Self, Error> {
         let display: Arc<str> = path.display().to_string().into();
         let text = read_script(path)?;
-        let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+        let dir = path
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
         let build_engine = engine::new_engine(engine::Mode::Build, &dir);
-        let mut ast = build_engine.compile(&text).map_err(|e| Error::invalid(diagnostics::parse_error(&e, &display)))?;
+        let mut ast = build_engine
+            .compile(&text)
+            .map_err(|e| Error::invalid(diagnostics::parse_error(&e, &display)))?;
         ast.set_source(display.to_string());
         let functions: BTreeMap<String, Vec<String>> = ast
             .iter_functions()
-            .map(|f| (f.name.to_owned(), f.params.iter().map(|p| (*p).to_owned()).collect()))
+            .map(|f| {
+                (
+                    f.name.to_owned(),
+                    f.params.iter().map(|p| (*p).to_owned()).collect(),
+                )
+            })
             .collect();
-        api::LOADING.set(Some(api::Loading { registry: Registry::default(), functions, file: display.clone() }));
+        api::LOADING.set(Some(api::Loading {
+            registry: Registry::default(),
+            functions,
+            file: display.clone(),
+        }));
         let result = build_engine.run_ast(&ast);
         let registry = api::LOADING.take().map(|l| l.registry).unwrap_or_default();
         result.map_err(|e| Error::invalid(diagnostics::eval_diagnostic(&e, &display)))?;
-        let cx = build::BuildContext::new(&build_engine, &ast, registry.clone(), display).map_err(Error::invalid)?;
-        Ok(Self { path: path.to_path_buf(), registry, ast, build_engine, cx: Arc::new(cx) })
+        let cx = build::BuildContext::new(&build_engine, &ast, registry.clone(), display)
+            .map_err(Error::invalid)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            registry,
+            ast,
+            build_engine,
+            cx: Arc::new(cx),
+        })
     }
 
     /// The flow to use: the one named, or the only one.
     pub(crate) fn select_flow(&self, name: Option<&str>) -> Result<&FlowSpec, Error> {
-        let names: Vec<&str> = self.registry.flows.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = self
+            .registry
+            .flows
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
         let file = self.path.display();
         match name {
             Some(n) => self.registry.flow(n).ok_or_else(|| {
@@ -83,7 +112,8 @@ impl Script {
             None => match self.registry.flows.as_slice() {
                 [only] => Ok(only),
                 [] => Err(Error::invalid(
-                    Diagnostic::new(format!("`{file}` registers no flow")).help("register one with `flow(my_flow)`"),
+                    Diagnostic::new(format!("`{file}` registers no flow"))
+                        .help("register one with `flow(my_flow)`"),
                 )),
                 _ => Err(Error::invalid(
                     Diagnostic::new(format!("`{file}` has several flows; name the one to use"))
@@ -124,7 +154,11 @@ impl Script {
         let bound = params::bind(flow, params_file, params, require).map_err(Error::Invalid)?;
         let built = build::build_flow(&self.cx, &self.build_engine, &flow.name, &bound)
             .map_err(|e| Error::invalid(diagnostics::eval_diagnostic(&e, &self.cx.file)))?;
-        Ok(FlowBuild { nodes: built.nodes, output: built.output, params: Value(bound.into()) })
+        Ok(FlowBuild {
+            nodes: built.nodes,
+            output: built.output,
+            params: Value(bound.into()),
+        })
     }
 
     /// The run-time side of this script, for executing nodes of `flow`.
@@ -142,11 +176,16 @@ impl Script {
 
 fn read_script(path: &Path) -> Result<String, Error> {
     let unreadable = |e: &std::io::Error| {
-        Error::invalid(Diagnostic::new(format!("cannot read flow file `{}`: {e}", path.display())))
+        Error::invalid(Diagnostic::new(format!(
+            "cannot read flow file `{}`: {e}",
+            path.display()
+        )))
     };
     let file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
     let mut text = String::new();
-    file.take(engine::limits::MAX_SCRIPT_BYTES + 1).read_to_string(&mut text).map_err(|e| unreadable(&e))?;
+    file.take(engine::limits::MAX_SCRIPT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| unreadable(&e))?;
     if text.len() as u64 > engine::limits::MAX_SCRIPT_BYTES {
         return Err(Error::invalid(Diagnostic::new(format!(
             "flow file `{}` is larger than {} MiB",

@@ -137,81 +137,248 @@ struct OptionDef {
 
 macro_rules! opt {
     ($name:literal, $scope:ident, $parse:expr, $show:expr) => {
-        OptionDef { name: $name, scope: Scope::$scope, parse: $parse, show: $show }
+        OptionDef {
+            name: $name,
+            scope: Scope::$scope,
+            parse: $parse,
+            show: $show,
+        }
     };
 }
 
 /// Every task option, in the order `describe` shows them.
 const TASK_OPTIONS: &[OptionDef] = &[
-    opt!("retries", AnyTask, |o, v| Ok(o.retries = count(v, 0)?), |o| nonzero(o.retries)),
-    opt!("retry_backoff", AnyTask, |o, v| Ok(o.retry_backoff = duration(v)?), |o| {
-        (o.retries > 0).then(|| fmt_duration(o.retry_backoff))
-    }),
-    opt!("retry_strategy", AnyTask, |o, v| {
-        o.retry_strategy = choice(v, &[("exponential", RetryStrategy::Exponential), ("fixed", RetryStrategy::Fixed)])?;
-        Ok(())
-    }, |o| (o.retries > 0).then(|| enum_name(&o.retry_strategy))),
-    opt!("retry_max_backoff", AnyTask, |o, v| Ok(o.retry_max_backoff = Some(duration(v)?)), |o| {
-        o.retry_max_backoff.map(fmt_duration)
-    }),
-    opt!("retry_jitter", AnyTask, |o, v| Ok(o.retry_jitter = fraction(v)?), |o| {
-        (o.retry_jitter > 0.0).then(|| o.retry_jitter.to_string())
-    }),
-    opt!("retry_on", AnyTask, |o, v| Ok(o.retry_on = Some(retry_on(v)?)), |o| {
-        o.retry_on.as_ref().map(|r| match r {
-            RetryOn::ExitCodes(codes) => format!("{codes:?}"),
-            RetryOn::Closure(_) => "<closure>".to_owned(),
-        })
-    }),
-    opt!("timeout", AnyTask, |o, v| Ok(o.timeout = Some(duration(v)?)), |o| o.timeout.map(fmt_duration)),
-    opt!("kill_grace", AnyTask, |o, v| Ok(o.kill_grace = duration(v)?), |o| {
-        (o.kill_grace != TaskOptions::default().kill_grace).then(|| fmt_duration(o.kill_grace))
-    }),
-    opt!("priority", AnyTask, |o, v| Ok(o.priority = int(v)?), |o| nonzero(o.priority)),
-    opt!("tags", AnyTask, |o, v| Ok(o.tags = strings(v)?), |o| {
-        (!o.tags.is_empty()).then(|| o.tags.join(","))
-    }),
-    opt!("cache_ttl", AnyTask, |o, v| Ok(o.cache_ttl = Some(cache_ttl(v)?)), |o| {
-        o.cache_ttl.map(|t| match t {
-            CacheTtl::Forever => "forever".to_owned(),
-            CacheTtl::For(d) => fmt_duration(d),
-        })
-    }),
-    opt!("cache_key", AnyTask, |o, v| Ok(o.cache_key = Some(closure(v)?)), |o| {
-        o.cache_key.as_ref().map(|_| "<closure>".to_owned())
-    }),
-    opt!("inputs", AnyTask, |o, v| Ok(o.inputs = strings(v)?), |o| {
-        (!o.inputs.is_empty()).then(|| o.inputs.join(","))
-    }),
-    opt!("persist", AnyTask, |o, v| Ok(o.persist = boolean(v)?), |o| o.persist.then(|| "true".to_owned())),
-    opt!("run_in", AnyTask, |o, v| {
-        o.run_in = choice(v, &[("thread", RunIn::Thread), ("process", RunIn::Process)])?;
-        Ok(())
-    }, |o| (o.run_in != RunIn::Thread).then(|| enum_name(&o.run_in))),
-    opt!("max_concurrency", AnyTask, |o, v| Ok(o.max_concurrency = Some(count(v, 1)?)), |o| {
-        o.max_concurrency.map(|n| n.to_string())
-    }),
-    opt!("pool", AnyTask, |o, v| Ok(o.pool = Some(string(v)?)), |o| o.pool.clone()),
-    opt!("pool_slots", AnyTask, |o, v| Ok(o.pool_slots = count(v, 1)?), |o| {
-        (o.pool_slots != 1).then(|| o.pool_slots.to_string())
-    }),
-    opt!("trigger", AnyTask, |o, v| {
-        o.trigger = choice(v, &[
-            ("all_success", Trigger::AllSuccess),
-            ("all_done", Trigger::AllDone),
-            ("one_failed", Trigger::OneFailed),
-            ("always", Trigger::Always),
-        ])?;
-        Ok(())
-    }, |o| (o.trigger != Trigger::AllSuccess).then(|| enum_name(&o.trigger))),
-    opt!("env", AnyTask, |o, v| Ok(o.env = string_map(v)?), |o| {
-        (!o.env.is_empty()).then(|| o.env.keys().cloned().collect::<Vec<_>>().join(","))
-    }),
-    opt!("cwd", AnyTask, |o, v| Ok(o.cwd = Some(string(v)?)), |o| o.cwd.clone()),
-    opt!("output", ShellOnly, |o, v| {
-        o.output = choice(v, &[("text", OutputFormat::Text), ("json", OutputFormat::Json), ("lines", OutputFormat::Lines)])?;
-        Ok(())
-    }, |o| (o.output != OutputFormat::Text).then(|| enum_name(&o.output))),
+    opt!(
+        "retries",
+        AnyTask,
+        |o, v| {
+            o.retries = count(v, 0)?;
+            Ok(())
+        },
+        |o| nonzero(o.retries)
+    ),
+    opt!(
+        "retry_backoff",
+        AnyTask,
+        |o, v| {
+            o.retry_backoff = duration(v)?;
+            Ok(())
+        },
+        |o| { (o.retries > 0).then(|| fmt_duration(o.retry_backoff)) }
+    ),
+    opt!(
+        "retry_strategy",
+        AnyTask,
+        |o, v| {
+            o.retry_strategy = choice(
+                v,
+                &[
+                    ("exponential", RetryStrategy::Exponential),
+                    ("fixed", RetryStrategy::Fixed),
+                ],
+            )?;
+            Ok(())
+        },
+        |o| (o.retries > 0).then(|| enum_name(&o.retry_strategy))
+    ),
+    opt!(
+        "retry_max_backoff",
+        AnyTask,
+        |o, v| {
+            o.retry_max_backoff = Some(duration(v)?);
+            Ok(())
+        },
+        |o| { o.retry_max_backoff.map(fmt_duration) }
+    ),
+    opt!(
+        "retry_jitter",
+        AnyTask,
+        |o, v| {
+            o.retry_jitter = fraction(v)?;
+            Ok(())
+        },
+        |o| { (o.retry_jitter > 0.0).then(|| o.retry_jitter.to_string()) }
+    ),
+    opt!(
+        "retry_on",
+        AnyTask,
+        |o, v| {
+            o.retry_on = Some(retry_on(v)?);
+            Ok(())
+        },
+        |o| {
+            o.retry_on.as_ref().map(|r| match r {
+                RetryOn::ExitCodes(codes) => format!("{codes:?}"),
+                RetryOn::Closure(_) => "<closure>".to_owned(),
+            })
+        }
+    ),
+    opt!(
+        "timeout",
+        AnyTask,
+        |o, v| {
+            o.timeout = Some(duration(v)?);
+            Ok(())
+        },
+        |o| o.timeout.map(fmt_duration)
+    ),
+    opt!(
+        "kill_grace",
+        AnyTask,
+        |o, v| {
+            o.kill_grace = duration(v)?;
+            Ok(())
+        },
+        |o| {
+            (o.kill_grace != TaskOptions::default().kill_grace).then(|| fmt_duration(o.kill_grace))
+        }
+    ),
+    opt!(
+        "priority",
+        AnyTask,
+        |o, v| {
+            o.priority = int(v)?;
+            Ok(())
+        },
+        |o| { nonzero(o.priority) }
+    ),
+    opt!(
+        "tags",
+        AnyTask,
+        |o, v| {
+            o.tags = strings(v)?;
+            Ok(())
+        },
+        |o| { (!o.tags.is_empty()).then(|| o.tags.join(",")) }
+    ),
+    opt!(
+        "cache_ttl",
+        AnyTask,
+        |o, v| {
+            o.cache_ttl = Some(cache_ttl(v)?);
+            Ok(())
+        },
+        |o| {
+            o.cache_ttl.map(|t| match t {
+                CacheTtl::Forever => "forever".to_owned(),
+                CacheTtl::For(d) => fmt_duration(d),
+            })
+        }
+    ),
+    opt!(
+        "cache_key",
+        AnyTask,
+        |o, v| {
+            o.cache_key = Some(closure(v)?);
+            Ok(())
+        },
+        |o| { o.cache_key.as_ref().map(|_| "<closure>".to_owned()) }
+    ),
+    opt!(
+        "inputs",
+        AnyTask,
+        |o, v| {
+            o.inputs = strings(v)?;
+            Ok(())
+        },
+        |o| { (!o.inputs.is_empty()).then(|| o.inputs.join(",")) }
+    ),
+    opt!(
+        "persist",
+        AnyTask,
+        |o, v| {
+            o.persist = boolean(v)?;
+            Ok(())
+        },
+        |o| o.persist.then(|| "true".to_owned())
+    ),
+    opt!(
+        "run_in",
+        AnyTask,
+        |o, v| {
+            o.run_in = choice(v, &[("thread", RunIn::Thread), ("process", RunIn::Process)])?;
+            Ok(())
+        },
+        |o| (o.run_in != RunIn::Thread).then(|| enum_name(&o.run_in))
+    ),
+    opt!(
+        "max_concurrency",
+        AnyTask,
+        |o, v| {
+            o.max_concurrency = Some(count(v, 1)?);
+            Ok(())
+        },
+        |o| { o.max_concurrency.map(|n| n.to_string()) }
+    ),
+    opt!(
+        "pool",
+        AnyTask,
+        |o, v| {
+            o.pool = Some(string(v)?);
+            Ok(())
+        },
+        |o| o.pool.clone()
+    ),
+    opt!(
+        "pool_slots",
+        AnyTask,
+        |o, v| {
+            o.pool_slots = count(v, 1)?;
+            Ok(())
+        },
+        |o| { (o.pool_slots != 1).then(|| o.pool_slots.to_string()) }
+    ),
+    opt!(
+        "trigger",
+        AnyTask,
+        |o, v| {
+            o.trigger = choice(
+                v,
+                &[
+                    ("all_success", Trigger::AllSuccess),
+                    ("all_done", Trigger::AllDone),
+                    ("one_failed", Trigger::OneFailed),
+                    ("always", Trigger::Always),
+                ],
+            )?;
+            Ok(())
+        },
+        |o| (o.trigger != Trigger::AllSuccess).then(|| enum_name(&o.trigger))
+    ),
+    opt!(
+        "env",
+        AnyTask,
+        |o, v| {
+            o.env = string_map(v)?;
+            Ok(())
+        },
+        |o| { (!o.env.is_empty()).then(|| o.env.keys().cloned().collect::<Vec<_>>().join(",")) }
+    ),
+    opt!(
+        "cwd",
+        AnyTask,
+        |o, v| {
+            o.cwd = Some(string(v)?);
+            Ok(())
+        },
+        |o| o.cwd.clone()
+    ),
+    opt!(
+        "output",
+        ShellOnly,
+        |o, v| {
+            o.output = choice(
+                v,
+                &[
+                    ("text", OutputFormat::Text),
+                    ("json", OutputFormat::Json),
+                    ("lines", OutputFormat::Lines),
+                ],
+            )?;
+            Ok(())
+        },
+        |o| (o.output != OutputFormat::Text).then(|| enum_name(&o.output))
+    ),
 ];
 
 /// Names of the options a flow accepts.
@@ -220,21 +387,32 @@ pub(crate) const FLOW_OPTIONS: &[&str] = &["on_failure", "params", "pools"];
 /// An option that failed to parse: which one, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OptionError {
-    Unknown { name: String, valid: Vec<&'static str>, suggestion: Option<&'static str> },
-    BadValue { name: String, reason: String },
+    Unknown {
+        name: String,
+        valid: Vec<&'static str>,
+        suggestion: Option<&'static str>,
+    },
+    BadValue {
+        name: String,
+        reason: String,
+    },
 }
 
 impl OptionError {
     pub(crate) fn message(&self) -> String {
         match self {
             Self::Unknown { name, .. } => format!("unknown option `{name}`"),
-            Self::BadValue { name, reason } => format!("invalid value for option `{name}`: {reason}"),
+            Self::BadValue { name, reason } => {
+                format!("invalid value for option `{name}`: {reason}")
+            }
         }
     }
 
     pub(crate) fn help(&self) -> Option<String> {
         match self {
-            Self::Unknown { valid, suggestion, .. } => Some(match suggestion {
+            Self::Unknown {
+                valid, suggestion, ..
+            } => Some(match suggestion {
                 Some(s) => format!("did you mean `{s}`? valid options: {}", valid.join(", ")),
                 None => format!("valid options: {}", valid.join(", ")),
             }),
@@ -251,15 +429,20 @@ impl TaskOptions {
                 .iter()
                 .find(|d| d.name == key.as_str() && (is_shell || d.scope == Scope::AnyTask))
                 .ok_or_else(|| unknown_option(key, is_shell))?;
-            (def.parse)(self, value)
-                .map_err(|reason| OptionError::BadValue { name: key.to_string(), reason })?;
+            (def.parse)(self, value).map_err(|reason| OptionError::BadValue {
+                name: key.to_string(),
+                reason,
+            })?;
         }
         Ok(())
     }
 
     /// The options that differ from their defaults, as `(name, shown value)`.
     pub(crate) fn shown(&self) -> Vec<(&'static str, String)> {
-        TASK_OPTIONS.iter().filter_map(|d| (d.show)(self).map(|v| (d.name, v))).collect()
+        TASK_OPTIONS
+            .iter()
+            .filter_map(|d| (d.show)(self).map(|v| (d.name, v)))
+            .collect()
     }
 }
 
@@ -270,7 +453,11 @@ fn unknown_option(key: &str, is_shell: bool) -> OptionError {
         .map(|d| d.name)
         .collect();
     let suggestion = suggest(key, &valid);
-    OptionError::Unknown { name: key.to_owned(), valid, suggestion }
+    OptionError::Unknown {
+        name: key.to_owned(),
+        valid,
+        suggestion,
+    }
 }
 
 pub(crate) fn unknown_flow_option(key: &str) -> OptionError {
@@ -296,7 +483,10 @@ fn nonzero<T: PartialEq + Default + ToString>(v: T) -> Option<String> {
 }
 
 fn enum_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|j| j.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|j| j.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 pub(crate) fn fmt_duration(d: Duration) -> String {
@@ -308,7 +498,8 @@ fn type_of(v: &Dynamic) -> &'static str {
 }
 
 fn int(v: &Dynamic) -> Result<i64, String> {
-    v.as_int().map_err(|_| format!("expected an integer, got {}", type_of(v)))
+    v.as_int()
+        .map_err(|_| format!("expected an integer, got {}", type_of(v)))
 }
 
 fn count(v: &Dynamic, min: i64) -> Result<u32, String> {
@@ -324,15 +515,22 @@ fn fraction(v: &Dynamic) -> Result<f64, String> {
         .as_float()
         .or_else(|_| v.as_int().map(|i| i as f64))
         .map_err(|_| format!("expected a number between 0 and 1, got {}", type_of(v)))?;
-    if (0.0..=1.0).contains(&x) { Ok(x) } else { Err(format!("expected a number between 0 and 1, got {x}")) }
+    if (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(format!("expected a number between 0 and 1, got {x}"))
+    }
 }
 
 fn boolean(v: &Dynamic) -> Result<bool, String> {
-    v.as_bool().map_err(|_| format!("expected true or false, got {}", type_of(v)))
+    v.as_bool()
+        .map_err(|_| format!("expected true or false, got {}", type_of(v)))
 }
 
 fn string(v: &Dynamic) -> Result<String, String> {
-    v.clone().into_string().map_err(|_| format!("expected a string, got {}", type_of(v)))
+    v.clone()
+        .into_string()
+        .map_err(|_| format!("expected a string, got {}", type_of(v)))
 }
 
 fn strings(v: &Dynamic) -> Result<Vec<String>, String> {
@@ -346,13 +544,20 @@ fn strings(v: &Dynamic) -> Result<Vec<String>, String> {
 }
 
 fn string_map(v: &Dynamic) -> Result<BTreeMap<String, String>, String> {
-    let map = v.as_map_ref().map_err(|_| format!("expected a map, got {}", type_of(v)))?;
+    let map = v
+        .as_map_ref()
+        .map_err(|_| format!("expected a map, got {}", type_of(v)))?;
     map.iter()
         .map(|(k, v)| {
-            let s = if v.is_string() { string(v)? } else if v.is_int() || v.is_float() || v.is_bool() {
+            let s = if v.is_string() {
+                string(v)?
+            } else if v.is_int() || v.is_float() || v.is_bool() {
                 v.to_string()
             } else {
-                return Err(format!("`{k}`: expected a string, number or bool, got {}", type_of(v)));
+                return Err(format!(
+                    "`{k}`: expected a string, number or bool, got {}",
+                    type_of(v)
+                ));
             };
             Ok((k.to_string(), s))
         })
@@ -360,16 +565,24 @@ fn string_map(v: &Dynamic) -> Result<BTreeMap<String, String>, String> {
 }
 
 fn duration(v: &Dynamic) -> Result<Duration, String> {
-    let text = string(v).map_err(|_| format!("expected a duration such as \"500ms\" or \"2m\", got {}", type_of(v)))?;
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}` is not a duration ({e}); use e.g. \"500ms\", \"30s\", \"2m\""))
+    let text = string(v).map_err(|_| {
+        format!(
+            "expected a duration such as \"500ms\" or \"2m\", got {}",
+            type_of(v)
+        )
+    })?;
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("`{text}` is not a duration ({e}); use e.g. \"500ms\", \"30s\", \"2m\"")
+    })
 }
 
 fn cache_ttl(v: &Dynamic) -> Result<CacheTtl, String> {
     if v.is_string() && string(v)? == "forever" {
         return Ok(CacheTtl::Forever);
     }
-    duration(v).map(CacheTtl::For).map_err(|e| format!("{e}, or \"forever\""))
+    duration(v)
+        .map(CacheTtl::For)
+        .map_err(|e| format!("{e}, or \"forever\""))
 }
 
 fn closure(v: &Dynamic) -> Result<ScriptFn, String> {
@@ -385,12 +598,21 @@ fn retry_on(v: &Dynamic) -> Result<RetryOn, String> {
         return Ok(RetryOn::ExitCodes(codes));
     }
     closure(v).map(RetryOn::Closure).map_err(|_| {
-        format!("expected a list of exit codes or a closure, got {}", type_of(v))
+        format!(
+            "expected a list of exit codes or a closure, got {}",
+            type_of(v)
+        )
     })
 }
 
 pub(crate) fn choice<T: Copy>(v: &Dynamic, choices: &[(&str, T)]) -> Result<T, String> {
-    let names = || choices.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+    let names = || {
+        choices
+            .iter()
+            .map(|(n, _)| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let s = string(v).map_err(|_| format!("expected one of {}, got {}", names(), type_of(v)))?;
     choices
         .iter()
@@ -412,7 +634,11 @@ mod tests {
 
     #[test]
     fn parses_typed_values() {
-        let o = parse(r#"#{ retries: 2, timeout: "5s", priority: 10, tags: ["a"], output: "json" }"#, true).unwrap();
+        let o = parse(
+            r#"#{ retries: 2, timeout: "5s", priority: 10, tags: ["a"], output: "json" }"#,
+            true,
+        )
+        .unwrap();
         assert_eq!(o.retries, 2);
         assert_eq!(o.timeout, Some(Duration::from_secs(5)));
         assert_eq!(o.output, OutputFormat::Json);
@@ -423,19 +649,33 @@ mod tests {
     fn unknown_option_suggests_nearest() {
         let err = parse("#{ retires: 2 }", false).unwrap_err();
         assert_eq!(err.message(), "unknown option `retires`");
-        assert!(err.help().unwrap().starts_with("did you mean `retries`? valid options: retries,"));
+        assert!(
+            err.help()
+                .unwrap()
+                .starts_with("did you mean `retries`? valid options: retries,")
+        );
     }
 
     #[test]
     fn shell_only_options_are_rejected_on_rhai_tasks() {
-        assert!(matches!(parse(r#"#{ output: "json" }"#, false), Err(OptionError::Unknown { .. })));
+        assert!(matches!(
+            parse(r#"#{ output: "json" }"#, false),
+            Err(OptionError::Unknown { .. })
+        ));
     }
 
     #[test]
     fn bad_values_say_why() {
         let err = parse(r#"#{ timeout: "soon" }"#, false).unwrap_err();
-        assert!(err.message().contains("`soon` is not a duration"), "{}", err.message());
+        assert!(
+            err.message().contains("`soon` is not a duration"),
+            "{}",
+            err.message()
+        );
         let err = parse("#{ retries: -1 }", false).unwrap_err();
-        assert_eq!(err.message(), "invalid value for option `retries`: expected an integer of at least 0, got -1");
+        assert_eq!(
+            err.message(),
+            "invalid value for option `retries`: expected an integer of at least 0, got -1"
+        );
     }
 }

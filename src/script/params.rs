@@ -16,7 +16,11 @@ pub(crate) fn bind(
     require: bool,
 ) -> Result<Map, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let mut values: Map = flow.params.iter().map(|p| (p.name.as_str().into(), p.default.0.clone())).collect();
+    let mut values: Map = flow
+        .params
+        .iter()
+        .map(|p| (p.name.as_str().into(), p.default.0.clone()))
+        .collect();
     for (key, json) in file.into_iter().flatten() {
         match declared(flow, key).and_then(|default| from_json(key, default, json)) {
             Ok(v) => drop(values.insert(key.as_str().into(), v)),
@@ -32,12 +36,19 @@ pub(crate) fn bind(
     for p in flow.params.iter().filter(|p| p.is_required && require) {
         if values.get(p.name.as_str()).is_none_or(Dynamic::is_unit) {
             errors.push(
-                Diagnostic::new(format!("flow `{}` requires parameter `{}`", flow.name, p.name))
-                    .help(format!("pass it with `-p {}=VALUE`", p.name)),
+                Diagnostic::new(format!(
+                    "flow `{}` requires parameter `{}`",
+                    flow.name, p.name
+                ))
+                .help(format!("pass it with `-p {}=VALUE`", p.name)),
             );
         }
     }
-    if errors.is_empty() { Ok(values) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
 }
 
 fn declared<'a>(flow: &'a FlowSpec, key: &str) -> Result<&'a Dynamic, Diagnostic> {
@@ -48,7 +59,10 @@ fn declared<'a>(flow: &'a FlowSpec, key: &str) -> Result<&'a Dynamic, Diagnostic
     let d = Diagnostic::new(format!("flow `{}` has no parameter `{key}`", flow.name));
     Err(match (suggest(key, &names), names.is_empty()) {
         (_, true) => d.help(format!("flow `{}` declares no parameters", flow.name)),
-        (Some(s), false) => d.help(format!("did you mean `{s}`? declared: {}", names.join(", "))),
+        (Some(s), false) => d.help(format!(
+            "did you mean `{s}`? declared: {}",
+            names.join(", ")
+        )),
         (None, false) => d.help(format!("declared: {}", names.join(", "))),
     })
 }
@@ -56,32 +70,52 @@ fn declared<'a>(flow: &'a FlowSpec, key: &str) -> Result<&'a Dynamic, Diagnostic
 /// A `-p` value, read as the default's type; for a required param, JSON if it parses.
 fn from_text(key: &str, default: &Dynamic, text: &str) -> Result<Dynamic, Diagnostic> {
     let bad = |what: &str| {
-        Diagnostic::new(format!("invalid value for parameter `{key}`: expected {what}, got `{text}`"))
+        Diagnostic::new(format!(
+            "invalid value for parameter `{key}`: expected {what}, got `{text}`"
+        ))
     };
     match type_name(default) {
-        "int" => text.trim().parse::<i64>().map(Dynamic::from_int).map_err(|_| bad("an integer")),
-        "float" => text.trim().parse::<f64>().map(Dynamic::from_float).map_err(|_| bad("a number")),
+        "int" => text
+            .trim()
+            .parse::<i64>()
+            .map(Dynamic::from_int)
+            .map_err(|_| bad("an integer")),
+        "float" => text
+            .trim()
+            .parse::<f64>()
+            .map(Dynamic::from_float)
+            .map_err(|_| bad("a number")),
         "bool" => match text.trim() {
             "true" => Ok(Dynamic::TRUE),
             "false" => Ok(Dynamic::FALSE),
             _ => Err(bad("true or false")),
         },
         "string" => Ok(text.into()),
-        "()" => Ok(serde_json::from_str::<serde_json::Value>(text).map_or_else(|_| text.into(), |j| json_to_dynamic(&j))),
+        "()" => Ok(serde_json::from_str::<serde_json::Value>(text)
+            .map_or_else(|_| text.into(), |j| json_to_dynamic(&j))),
         other => {
-            let json: serde_json::Value = serde_json::from_str(text).map_err(|_| bad(&format!("{other} as JSON")))?;
+            let json: serde_json::Value =
+                serde_json::from_str(text).map_err(|_| bad(&format!("{other} as JSON")))?;
             from_json(key, default, &json)
         }
     }
 }
 
 /// A params-file value, checked against the default's type.
-fn from_json(key: &str, default: &Dynamic, json: &serde_json::Value) -> Result<Dynamic, Diagnostic> {
+fn from_json(
+    key: &str,
+    default: &Dynamic,
+    json: &serde_json::Value,
+) -> Result<Dynamic, Diagnostic> {
     let value = json_to_dynamic(json);
     let (want, got) = (type_name(default), type_name(&value));
     match (want, got) {
         (w, g) if w == g || w == "()" => Ok(value),
-        ("float", "int") => Ok(Dynamic::from_float(value.as_int().unwrap_or_default() as f64)),
-        _ => Err(Diagnostic::new(format!("invalid value for parameter `{key}`: expected {want}, got {got}"))),
+        ("float", "int") => Ok(Dynamic::from_float(
+            value.as_int().unwrap_or_default() as f64
+        )),
+        _ => Err(Diagnostic::new(format!(
+            "invalid value for parameter `{key}`: expected {want}, got {got}"
+        ))),
     }
 }

@@ -13,11 +13,18 @@ pub(crate) struct Payload(pub(crate) Arc<PayloadKind>);
 #[derive(Debug)]
 pub(crate) enum PayloadKind {
     /// Call task `task` with `args` (which may hold handles).
-    Call { task: ImmutableString, args: Vec<Dynamic> },
+    Call {
+        task: ImmutableString,
+        args: Vec<Dynamic>,
+    },
     /// Run `command` (a string that may hold interpolated handles) in a shell.
     Sh { command: Dynamic },
     /// Call `func` on each element of the list behind `source`.
-    Map { source: Handle, func: FnPtr, task: Option<String> },
+    Map {
+        source: Handle,
+        func: FnPtr,
+        task: Option<String>,
+    },
     /// Call `closure` with the value behind `source`, in building mode.
     Then { source: Handle, closure: FnPtr },
     /// A node made by a test; executing it is up to the test's executor.

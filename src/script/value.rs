@@ -55,10 +55,6 @@ impl Value {
         Value(substitute(&self.0, lookup, Quote::None))
     }
 
-    pub(crate) fn type_name(&self) -> &'static str {
-        type_name(&self.0)
-    }
-
     #[cfg(test)]
     pub(crate) fn int(i: i64) -> Self {
         Self(Dynamic::from_int(i))
@@ -158,7 +154,10 @@ pub(crate) fn substitute(v: &Dynamic, lookup: &dyn Fn(NodeId) -> Value, quote: Q
         return Dynamic::from_array(arr.iter().map(|x| substitute(x, lookup, quote)).collect());
     }
     if let Ok(map) = v.as_map_ref() {
-        let m: Map = map.iter().map(|(k, x)| (k.clone(), substitute(x, lookup, quote))).collect();
+        let m: Map = map
+            .iter()
+            .map(|(k, x)| (k.clone(), substitute(x, lookup, quote)))
+            .collect();
         return Dynamic::from_map(m);
     }
     if let Ok(s) = v.as_immutable_string_ref() {
@@ -183,7 +182,11 @@ pub(crate) fn substitute(v: &Dynamic, lookup: &dyn Fn(NodeId) -> Value, quote: Q
             return v.clone();
         }
         let mut copy = fp.clone();
-        let curried: Vec<Dynamic> = fp.curry().iter().map(|x| substitute(x, lookup, quote)).collect();
+        let curried: Vec<Dynamic> = fp
+            .curry()
+            .iter()
+            .map(|x| substitute(x, lookup, quote))
+            .collect();
         copy.set_curry(curried);
         return Dynamic::from(copy);
     }
@@ -204,8 +207,13 @@ pub(crate) fn display(v: &Dynamic) -> String {
 /// Quotes `s` for a POSIX shell, leaving plain words alone.
 pub(crate) fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
-    if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+    if plain {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
 }
 
 /// Checks that `v` is plain data; on failure names the offending path (`result.items[3]`).
@@ -251,7 +259,11 @@ pub(crate) fn to_json(v: &Dynamic) -> serde_json::Value {
     } else if let Ok(arr) = v.as_array_ref() {
         J::Array(arr.iter().map(to_json).collect())
     } else if let Ok(map) = v.as_map_ref() {
-        J::Object(map.iter().map(|(k, x)| (k.to_string(), to_json(x))).collect())
+        J::Object(
+            map.iter()
+                .map(|(k, x)| (k.to_string(), to_json(x)))
+                .collect(),
+        )
     } else if let Ok(blob) = v.as_blob_ref() {
         J::Array(blob.iter().map(|b| J::from(*b)).collect())
     } else if let Some(h) = v.read_lock::<Handle>() {
@@ -266,10 +278,17 @@ pub(crate) fn json_to_dynamic(json: &serde_json::Value) -> Dynamic {
     match json {
         J::Null => Dynamic::UNIT,
         J::Bool(b) => Dynamic::from_bool(*b),
-        J::Number(n) => n.as_i64().map_or_else(|| Dynamic::from_float(n.as_f64().unwrap_or(f64::NAN)), Dynamic::from_int),
+        J::Number(n) => n.as_i64().map_or_else(
+            || Dynamic::from_float(n.as_f64().unwrap_or(f64::NAN)),
+            Dynamic::from_int,
+        ),
         J::String(s) => s.clone().into(),
         J::Array(a) => Dynamic::from_array(a.iter().map(json_to_dynamic).collect::<Array>()),
-        J::Object(o) => Dynamic::from_map(o.iter().map(|(k, v)| (k.as_str().into(), json_to_dynamic(v))).collect::<Map>()),
+        J::Object(o) => Dynamic::from_map(
+            o.iter()
+                .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
+                .collect::<Map>(),
+        ),
     }
 }
 
@@ -280,11 +299,22 @@ mod tests {
     #[test]
     fn sentinels_round_trip_through_strings() {
         let h = Handle { id: NodeId(7) };
-        let s: Dynamic = format!("echo {} and {}", h.sentinel(), Handle { id: NodeId(9) }.sentinel()).into();
+        let s: Dynamic = format!(
+            "echo {} and {}",
+            h.sentinel(),
+            Handle { id: NodeId(9) }.sentinel()
+        )
+        .into();
         let mut ids = Vec::new();
         collect_handles(&s, &mut ids);
         assert_eq!(ids, vec![NodeId(7), NodeId(9)]);
-        let lookup = |id: NodeId| if id.0 == 7 { Value("it's".into()) } else { Value::int(3) };
+        let lookup = |id: NodeId| {
+            if id.0 == 7 {
+                Value("it's".into())
+            } else {
+                Value::int(3)
+            }
+        };
         let out = substitute(&s, &lookup, Quote::Shell);
         assert_eq!(out.into_string().unwrap(), r"echo 'it'\''s' and 3");
     }
@@ -292,10 +322,19 @@ mod tests {
     #[test]
     fn check_data_names_the_path() {
         let mut inner = Map::new();
-        inner.insert("items".into(), Dynamic::from_array(vec![Dynamic::from_int(1), Dynamic::from(FnPtr::new("f").unwrap())]));
+        inner.insert(
+            "items".into(),
+            Dynamic::from_array(vec![
+                Dynamic::from_int(1),
+                Dynamic::from(FnPtr::new("f").unwrap()),
+            ]),
+        );
         let mut path = "result".to_owned();
         let err = check_data(&Dynamic::from_map(inner), &mut path).unwrap_err();
-        assert_eq!(err, "`result.items[1]` is function pointer, which is not data");
+        assert_eq!(
+            err,
+            "`result.items[1]` is function pointer, which is not data"
+        );
     }
 
     #[test]

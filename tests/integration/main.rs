@@ -1,0 +1,3 @@
+//! Integration tests: each module runs the real `autowf` binary on real flow files.
+
+mod support;
