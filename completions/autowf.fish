@@ -1,0 +1,109 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_autowf_global_optspecs
+    string join \n color= log-format= q/quiet v/verbose h/help V/version
+end
+
+function __fish_autowf_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_autowf_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_autowf_using_subcommand
+    set -l cmd (__fish_autowf_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c autowf -n "__fish_autowf_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_needs_command" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_needs_command" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "run" -d 'Run a flow and print its result as JSON'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "list" -d 'List the flows and tasks found in files or directories'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s j -l jobs -d 'How many tasks run at once [default: number of CPUs]' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l timeout -d 'Stop the whole run after this long (e.g. "30s", "2h"); exit code 124' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l max-dynamic-tasks -d 'Most nodes that `.map` and `.then` may add while the flow runs' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l on-failure -d 'What a failed task does to the rest of the run [default: the flow\'s `on_failure`, else fail_fast]' -r -f -a "fail_fast\t''
+keep_going\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l format -d 'Output format' -r -f -a "text\t''
+json\t''
+mermaid\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s o -l output -d 'Write to this file instead of stdout' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "run" -d 'Run a flow and print its result as JSON'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "list" -d 'List the flows and tasks found in files or directories'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

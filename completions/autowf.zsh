@@ -1,0 +1,263 @@
+#compdef autowf
+
+autoload -U is-at-least
+
+_autowf() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_autowf_commands" \
+"*::: :->autowf" \
+&& ret=0
+    case $state in
+    (autowf)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-command-$line[1]:"
+        case $line[1] in
+            (run)
+_arguments "${_arguments_options[@]}" : \
+'*-p+[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'*--param=[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'--params-file=[Read parameters from a TOML or JSON file; \`-p\` wins over it]:FILE:_files' \
+'-j+[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
+'--jobs=[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
+'--timeout=[Stop the whole run after this long (e.g. "30s", "2h"); exit code 124]:DURATION:_default' \
+'--max-dynamic-tasks=[Most nodes that \`.map\` and \`.then\` may add while the flow runs]:N:_default' \
+'--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--json[Print a run summary as JSON instead of the flow'\''s result]' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The flow script:_files' \
+'::flow -- Which flow to run; needed when the script registers several:_default' \
+&& ret=0
+;;
+(describe)
+_arguments "${_arguments_options[@]}" : \
+'*-p+[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'*--param=[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'--params-file=[Read parameters from a TOML or JSON file; \`-p\` wins over it]:FILE:_files' \
+'--format=[Output format]:FORMAT:(text json mermaid)' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::file -- The flow script \[default\: every script under `flows/`\]:_files' \
+'::flow -- Describe only this flow:_default' \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::paths -- Files or directories to search for `.rhai` scripts \[default\: `flows/`\]:_files' \
+&& ret=0
+;;
+(export-dot)
+_arguments "${_arguments_options[@]}" : \
+'*-p+[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'*--param=[Set a flow parameter (repeatable); typed by the parameter'\''s default]:KEY=VALUE:_default' \
+'--params-file=[Read parameters from a TOML or JSON file; \`-p\` wins over it]:FILE:_files' \
+'-o+[Write to this file instead of stdout]:FILE:_files' \
+'--output=[Write to this file instead of stdout]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':file -- The flow script:_files' \
+'::flow -- Which flow; needed when the script registers several:_default' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':shell -- The shell to generate completions for:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-help-command-$line[1]:"
+        case $line[1] in
+            (run)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(describe)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(list)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(export-dot)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_autowf_commands] )) ||
+_autowf_commands() {
+    local commands; commands=(
+'run:Run a flow and print its result as JSON' \
+'describe:Show a script'\''s tasks, flows, parameters and graph' \
+'list:List the flows and tasks found in files or directories' \
+'export-dot:Print a flow'\''s graph in Graphviz DOT' \
+'completions:Print a shell completion script' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__completions_commands] )) ||
+_autowf__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf completions commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__describe_commands] )) ||
+_autowf__subcmd__describe_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf describe commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__export-dot_commands] )) ||
+_autowf__subcmd__export-dot_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf export-dot commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help_commands] )) ||
+_autowf__subcmd__help_commands() {
+    local commands; commands=(
+'run:Run a flow and print its result as JSON' \
+'describe:Show a script'\''s tasks, flows, parameters and graph' \
+'list:List the flows and tasks found in files or directories' \
+'export-dot:Print a flow'\''s graph in Graphviz DOT' \
+'completions:Print a shell completion script' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__completions_commands] )) ||
+_autowf__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help completions commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__describe_commands] )) ||
+_autowf__subcmd__help__subcmd__describe_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help describe commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__export-dot_commands] )) ||
+_autowf__subcmd__help__subcmd__export-dot_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help export-dot commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__help_commands] )) ||
+_autowf__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__list_commands] )) ||
+_autowf__subcmd__help__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help list commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__run_commands] )) ||
+_autowf__subcmd__help__subcmd__run_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help run commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__list_commands] )) ||
+_autowf__subcmd__list_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf list commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__run_commands] )) ||
+_autowf__subcmd__run_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf run commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_autowf" ]; then
+    _autowf "$@"
+else
+    compdef _autowf autowf
+fi
