@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_autowf_global_optspecs
-    string join \n color= log-format= q/quiet v/verbose h/help V/version
+    string join \n color= log-format= q/quiet state-dir= v/verbose h/help V/version
 end
 
 function __fish_autowf_needs_command
@@ -29,6 +29,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_needs_command" -s h -l help -d 'Print help'
@@ -51,6 +52,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
@@ -66,6 +68,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s h -l help -d 'Print help'
@@ -75,6 +78,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
@@ -88,6 +92,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s h -l help -d 'Print help'
@@ -97,6 +102,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s h -l help -d 'Print help'

@@ -17,6 +17,7 @@ _autowf() {
     _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
@@ -46,6 +47,7 @@ _arguments "${_arguments_options[@]}" : \
 '--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
@@ -67,6 +69,7 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:(text json mermaid)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
@@ -83,6 +86,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
@@ -104,6 +108,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[Write to this file instead of stdout]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
@@ -120,6 +125,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only errors and the result]' \
 '(-v --verbose)--quiet[Print only errors and the result]' \
 '*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \

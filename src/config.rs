@@ -18,6 +18,7 @@ pub(crate) struct RunConfig {
     pub(crate) json: bool,
     pub(crate) quiet: bool,
     pub(crate) verbose: u8,
+    pub(crate) state_dir: Option<PathBuf>,
 }
 
 impl RunConfig {
@@ -34,11 +35,19 @@ impl RunConfig {
             json: run.json,
             quiet: cli.global.quiet,
             verbose: cli.global.verbose,
+            state_dir: cli.global.state_dir.clone(),
         }
     }
 }
 
-/// The state directory for a flow file: `.autowf/` next to it.
-pub(crate) fn state_dir_for(flow_dir: &std::path::Path) -> PathBuf {
-    flow_dir.join(".autowf")
+impl RunConfig {
+    /// The state directory: `--state-dir` (or `AUTOWF_STATE_DIR`), else `.autowf/` next to the
+    /// flow file, so cron (which starts in the home directory) and a terminal agree.
+    pub(crate) fn state_dir(&self, flow_dir: &std::path::Path) -> PathBuf {
+        match &self.state_dir {
+            Some(dir) if dir.is_absolute() => dir.clone(),
+            Some(dir) => std::env::current_dir().map_or_else(|_| dir.clone(), |cwd| cwd.join(dir)),
+            None => flow_dir.join(".autowf"),
+        }
+    }
 }

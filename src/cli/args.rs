@@ -37,6 +37,9 @@ pub(crate) struct GlobalArgs {
     /// Print only errors and the result.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
+    /// Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file].
+    #[arg(long, global = true, value_name = "DIR", env = "AUTOWF_STATE_DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
     /// More output: -v shows each task starting and finishing, -vv debug logs.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,

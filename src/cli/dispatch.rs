@@ -10,7 +10,7 @@ use super::args::{
     Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs,
     ParamArgs, RunArgs,
 };
-use crate::config::{RunConfig, state_dir_for};
+use crate::config::RunConfig;
 use crate::dag::{Dag, to_dot};
 use crate::error::{Diagnostic, Error, Result, exit};
 use crate::executor::LocalExecutor;
@@ -81,7 +81,7 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
     let config = RunConfig::from_cli(cli, args);
     let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
     let flow_dir = absolute_dir(&args.file)?;
-    let state_dir = state_dir_for(&flow_dir);
+    let state_dir = config.state_dir(&flow_dir);
     let run_id = new_run_id();
     let run_dir = state_dir.join("runs").join(&run_id);
     std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
