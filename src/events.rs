@@ -36,7 +36,7 @@ impl Status {
 }
 
 /// Why a task attempt failed, with the script position where that helps.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TaskError {
     pub(crate) message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -57,6 +57,9 @@ pub(crate) enum Command {
     ExportDot(ExportDotArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
+    #[command(hide = true)]
+    Worker,
 }
 
 /// Parameters given on the command line.

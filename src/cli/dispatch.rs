@@ -25,6 +25,7 @@ pub(super) fn execute(cli: Cli) -> Result<u8> {
         Command::List(args) => list(args),
         Command::ExportDot(args) => export_dot(args),
         Command::Completions(args) => completions(args),
+        Command::Worker => worker(),
     }
 }
 
@@ -291,6 +292,29 @@ fn completions(args: &CompletionsArgs) -> Result<u8> {
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut Cli::command(), "autowf", &mut out);
     print_stdout(&String::from_utf8_lossy(&out));
+    Ok(exit::OK)
+}
+
+/// Serves one process-mode task call; SIGTERM cancels it so it can stop what it started.
+fn worker() -> Result<u8> {
+    let mut input = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut input).map_err(|source| Error::ReadFile { path: PathBuf::from("<stdin>"), source })?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let on_term = cancel.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::Runtime)?;
+    let response = runtime.block_on(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(Error::Runtime)?;
+        let mut work = tokio::task::spawn_blocking(move || crate::script::serve_worker(&input, &cancel));
+        tokio::select! {
+            out = &mut work => return Ok::<_, Error>(out.unwrap_or_default()),
+            _ = term.recv() => on_term.cancel(),
+        }
+        // Cancelled: the task stops what it started and replies `cancelled`.
+        Ok(work.await.unwrap_or_default())
+    })?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(&response);
+    let _ = stdout.flush();
     Ok(exit::OK)
 }
 

@@ -22,6 +22,8 @@ pub(crate) struct Dag {
     /// Edges point from a dependency to its dependent; each weight is the index of the edge in
     /// the dependent's `deps`.
     graph: DiGraph<(), usize, u32>,
+    /// Each node's dependencies without repeats, in the order its code named them.
+    dep_ids: Vec<Vec<NodeId>>,
     names: HashMap<String, NodeId>,
 }
 
@@ -37,6 +39,7 @@ impl Dag {
         let mut dag = Self {
             nodes: Vec::new(),
             graph: DiGraph::default(),
+            dep_ids: Vec::new(),
             names,
         };
         dag.append(nodes);
@@ -57,12 +60,15 @@ impl Dag {
         let mut seen = std::collections::HashSet::new();
         for node in &nodes {
             seen.clear();
+            let mut ids = Vec::with_capacity(node.deps.len());
             for (i, dep) in node.deps.iter().enumerate() {
                 // One edge per pair, even when a node is both an argument and an `.after`.
                 if let Some(from) = dep.node().filter(|from| seen.insert(*from)) {
                     self.graph.add_edge(index(from), index(node.id), i);
+                    ids.push(from);
                 }
             }
+            self.dep_ids.push(ids);
         }
         self.nodes.extend(nodes.into_iter().map(Arc::new));
     }
@@ -151,9 +157,7 @@ impl Dag {
 
     /// The nodes `id` waits for, each once.
     pub(crate) fn deps(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.graph
-            .neighbors_directed(index(id), Direction::Incoming)
-            .map(node_id)
+        self.dep_ids[id.index()].iter().copied()
     }
 
     /// The nodes waiting for `id`, each once.

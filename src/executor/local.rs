@@ -1,14 +1,18 @@
 //! The local executor: Rhai tasks and expansions on tokio's blocking pool (bounded by `--jobs`
 //! through the dispatcher), shell commands as async child processes.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{Completer, Execute, Job, Outcome};
-use crate::script::{Attempt, CallResult, RetryOn, Runtime, Stopped, parse_output};
+use crate::script::{
+    Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, WorkerResponse, parse_output, parse_response,
+};
 
-use super::process::{self, ProcessOutcome};
+use super::process::{self, ProcessOutcome, ProcessSpec, Program};
 
 pub(crate) struct LocalExecutor {
     runtime: Runtime,
@@ -24,6 +28,12 @@ impl Execute for LocalExecutor {
     fn start(self: &Arc<Self>, job: Job, done: Completer) {
         let this = self.clone();
         match job.node.kind {
+            NodeKind::Task if job.node.options.run_in == RunIn::Process => {
+                tokio::spawn(async move {
+                    let outcome = this.run_worker(&job).await;
+                    done.finish(this.judge(&job, outcome));
+                });
+            }
             NodeKind::Shell | NodeKind::Sh => {
                 tokio::spawn(async move {
                     let outcome = this.run_shell(&job).await;
@@ -97,6 +107,53 @@ impl LocalExecutor {
             },
             CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut,
             CallResult::Stopped(Stopped::Cancelled) => Outcome::Cancelled,
+        }
+    }
+
+    /// Runs a task in `autowf worker`, a child process in its own group. The worker enforces
+    /// the timeout itself (so it can stop what it started); the run kills it after the grace.
+    async fn run_worker(&self, job: &Job) -> Outcome {
+        let attempt = attempt_of(job);
+        let inputs = |id: NodeId| job.input(id);
+        let request = match self.runtime.worker_request(&job.node, &inputs, &attempt) {
+            Ok(r) => r,
+            Err(error) => return Outcome::Failed { error, is_retryable: false },
+        };
+        let exe = match std::env::current_exe() {
+            Ok(p) => p,
+            Err(e) => {
+                let error = TaskError::new(format!("cannot find the autowf executable for a worker: {e}"));
+                return Outcome::Failed { error, is_retryable: false };
+            }
+        };
+        let spec = ProcessSpec {
+            program: Program::Exec { path: exe, args: vec!["worker".to_owned()] },
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            env: BTreeMap::new(),
+            stdin: Some(request),
+            label: String::new(),
+            timeout: attempt.timeout.map(|t| t + attempt.kill_grace),
+            kill_grace: attempt.kill_grace,
+        };
+        match process::run(&spec, &job.cancel, &job.hurry).await {
+            ProcessOutcome::Exited { code: 0, stdout, .. } => match parse_response(&stdout).map(WorkerResponse::into_value) {
+                Ok(Ok(v)) => Outcome::Succeeded(v),
+                Ok(Err(WorkerResponse::Error(error))) => Outcome::Failed { error, is_retryable: true },
+                Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut,
+                Ok(Err(_)) => Outcome::Cancelled,
+                Err(error) => Outcome::Failed { error, is_retryable: true },
+            },
+            ProcessOutcome::Exited { code, stderr_tail, .. } => {
+                let how = if code > 128 { format!("was killed by signal {}", code - 128) } else { format!("exited with code {code}") };
+                let error = TaskError::new(format!("the worker process {how}{}", tail(&stderr_tail)));
+                Outcome::Failed { error, is_retryable: true }
+            }
+            ProcessOutcome::TimedOut => Outcome::TimedOut,
+            ProcessOutcome::Cancelled => Outcome::Cancelled,
+            ProcessOutcome::SpawnFailed(e) => {
+                let error = TaskError::new(format!("cannot start a worker process: {e}"));
+                Outcome::Failed { error, is_retryable: true }
+            }
         }
     }
 

@@ -17,26 +17,57 @@ const STDERR_TAIL_LINES: usize = 20;
 /// How often a terminating group is checked for survivors.
 const REAP_POLL: Duration = Duration::from_millis(10);
 
-/// A command line to run with `/bin/sh -c`.
+/// What to execute: a command line for `/bin/sh -c`, or a program with arguments.
 #[derive(Clone, Debug)]
-pub(crate) struct ShellCommand {
-    pub(crate) command: String,
+pub(crate) enum Program {
+    Shell(String),
+    Exec { path: PathBuf, args: Vec<String> },
+}
+
+/// A child process to run, and how to stop it.
+#[derive(Clone, Debug)]
+pub(crate) struct ProcessSpec {
+    pub(crate) program: Program,
     pub(crate) cwd: PathBuf,
     pub(crate) env: BTreeMap<String, String>,
+    /// Written to the child's stdin, which is then closed; without it stdin is `/dev/null`.
+    pub(crate) stdin: Option<Vec<u8>>,
     /// Prefix for forwarded stderr lines: the node name.
     pub(crate) label: String,
     pub(crate) timeout: Option<Duration>,
     pub(crate) kill_grace: Duration,
 }
 
-impl ShellCommand {
+impl ProcessSpec {
+    /// A shell command line with stdin closed.
+    pub(crate) fn shell(command: String, cwd: PathBuf, env: BTreeMap<String, String>, label: String) -> Self {
+        Self {
+            program: Program::Shell(command),
+            cwd,
+            env,
+            stdin: None,
+            label,
+            timeout: None,
+            kill_grace: Duration::from_secs(5),
+        }
+    }
+
     fn std_command(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(&self.command)
-            .current_dir(&self.cwd)
+        let mut cmd = match &self.program {
+            Program::Shell(line) => {
+                let mut cmd = std::process::Command::new("/bin/sh");
+                cmd.arg("-c").arg(line);
+                cmd
+            }
+            Program::Exec { path, args } => {
+                let mut cmd = std::process::Command::new(path);
+                cmd.args(args);
+                cmd
+            }
+        };
+        cmd.current_dir(&self.cwd)
             .envs(&self.env)
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
@@ -59,7 +90,7 @@ pub(crate) enum ProcessOutcome {
 
 /// Runs `cmd` to completion, stopping its whole process group on timeout or cancellation.
 pub(crate) async fn run(
-    cmd: &ShellCommand,
+    cmd: &ProcessSpec,
     cancel: &CancellationToken,
     hurry: &CancellationToken,
 ) -> ProcessOutcome {
@@ -74,6 +105,11 @@ pub(crate) async fn run(
         .id()
         .and_then(|id| i32::try_from(id).ok())
         .map(Pid::from_raw);
+    if let (Some(input), Some(mut stdin)) = (cmd.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut stdin, &input).await;
+        });
+    }
     let mut stdout = child.stdout.take().expect("invariant: stdout piped");
     let stderr = child.stderr.take().expect("invariant: stderr piped");
     let label = cmd.label.clone();
@@ -128,7 +164,7 @@ async fn forward_stderr(stderr: tokio::process::ChildStderr, label: String) -> S
     let mut lines = BufReader::new(stderr).lines();
     let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
     while let Ok(Some(line)) = lines.next_line().await {
-        tracing::info!(target: "autowf::task", "{label} | {line}");
+        log_line(&label, &line);
         if tail.len() == STDERR_TAIL_LINES {
             tail.pop_front();
         }
@@ -162,13 +198,22 @@ async fn terminate(
     let _ = child.wait().await;
 }
 
+/// Forwards one line a task wrote to stderr; a worker's lines already carry their prefix.
+fn log_line(label: &str, line: &str) {
+    if label.is_empty() {
+        tracing::info!(target: "autowf::task", "{line}");
+    } else {
+        tracing::info!(target: "autowf::task", "{label} | {line}");
+    }
+}
+
 fn group_alive(pgid: Pid) -> bool {
     killpg(pgid, None).is_ok()
 }
 
 /// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
 /// task's timeout and cancellation stop the command too.
-pub(crate) fn run_blocking(cmd: &ShellCommand, should_stop: &dyn Fn() -> bool) -> ProcessOutcome {
+pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) -> ProcessOutcome {
     let mut child = match cmd.std_command().spawn() {
         Ok(child) => child,
         Err(e) => return ProcessOutcome::SpawnFailed(e),
@@ -185,7 +230,7 @@ pub(crate) fn run_blocking(cmd: &ShellCommand, should_stop: &dyn Fn() -> bool) -
     let err_thread = std::thread::spawn(move || {
         let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
         for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            tracing::info!(target: "autowf::task", "{label} | {line}");
+            log_line(&label, &line);
             if tail.len() == STDERR_TAIL_LINES {
                 tail.pop_front();
             }

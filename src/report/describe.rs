@@ -105,21 +105,18 @@ fn graph_text(out: &mut String, dag: &Dag) {
             (kind, Some(t)) => format!("{} `{t}`", kind.label()),
             (kind, None) => kind.label().to_owned(),
         };
-        let deps: Vec<String> = n
-            .deps
-            .iter()
-            .filter_map(|d| d.node().map(|id| (id, d.is_control)))
-            .map(|(id, control)| {
-                format!(
-                    "{}{}",
-                    dag.node(id).name,
-                    if control { " (after)" } else { "" }
-                )
+        // An edge that passes a value is shown plainly even when `.after` repeats it.
+        let deps: Vec<String> = dag
+            .deps(id)
+            .map(|d| {
+                let is_data = n.deps.iter().any(|e| e.node() == Some(d) && !e.is_control);
+                let suffix = if is_data { "" } else { " (after)" };
+                format!("{}{suffix}", dag.node(d).name)
             })
             .collect();
         let _ = write!(out, "    {:<width$}  {what}", n.name);
         if !deps.is_empty() {
-            let _ = write!(out, "  <- {}", dedup(deps).join(", "));
+            let _ = write!(out, "  <- {}", deps.join(", "));
         }
         let opts = options_text(&n.options.shown());
         if !opts.is_empty() {
@@ -127,12 +124,6 @@ fn graph_text(out: &mut String, dag: &Dag) {
         }
         out.push('\n');
     }
-}
-
-fn dedup(mut v: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    v.retain(|x| seen.insert(x.clone()));
-    v
 }
 
 fn options_json(shown: &[(&str, String)]) -> serde_json::Value {

@@ -107,17 +107,11 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
     {
         let Some(e) = &n.error else { continue };
         let attempts = if n.attempts > 1 {
-            format!(" after {} attempts", n.attempts)
+            format!(" (after {} attempts)", n.attempts)
         } else {
             String::new()
         };
-        let _ = writeln!(
-            out,
-            "\nerror: `{}` {}{attempts}: {}",
-            n.name,
-            n.status.label(),
-            e.message
-        );
+        let _ = writeln!(out, "\nerror: `{}`{attempts}: {}", n.name, e.message);
         if let Some(loc) = &e.loc {
             let _ = writeln!(out, " --> {loc}");
         }

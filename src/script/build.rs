@@ -217,7 +217,6 @@ pub(crate) fn register(engine: &mut Engine) {
         })
         .register_fn("__node", node_native)
         .register_fn("__flow", flow_native)
-        .register_fn("map", map_native)
         .register_fn("then", then_native)
         .register_fn(
             "fan_out",
@@ -235,6 +234,17 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("named", named_native)
         .register_fn("options", options_native);
     super::misuse::register(engine);
+}
+
+/// `map` for the flow-building engine only: task bodies keep Rhai's own `Array.map`.
+pub(crate) fn register_build_only(engine: &mut Engine) {
+    engine
+        .register_fn("map", |ctx: NativeCallContext, h: Handle, f: FnPtr| {
+            expansion_node(&ctx, h, f, &Map::new())
+        })
+        .register_fn("map", |ctx: NativeCallContext, arr: Array, f: FnPtr| {
+            static_fan_out(&ctx, &f, arr, &Map::new())
+        });
 }
 
 fn task_node(
@@ -316,19 +326,6 @@ fn flow_native(ctx: NativeCallContext, flow: &str, args: Array) -> RhaiResult<Dy
 }
 
 /// `list.map(f)` in a flow body: a handle fans out at run time, a plain array right now.
-fn map_native(ctx: NativeCallContext, source: Dynamic, f: FnPtr) -> RhaiResult<Dynamic> {
-    if let Some(h) = source.read_lock::<Handle>().map(|h| *h) {
-        return expansion_node(&ctx, h, f, &Map::new()).map(Dynamic::from);
-    }
-    let arr = source.into_array().map_err(|t| {
-        script_error(
-            &ctx,
-            Diagnostic::new(format!("`map` needs an array or a task result, got {t}")),
-        )
-    })?;
-    static_fan_out(&ctx, &f, arr, &Map::new())
-}
-
 fn fan_out_native(
     ctx: &NativeCallContext,
     f: &FnPtr,
@@ -363,8 +360,8 @@ fn static_fan_out(
     });
     let Some(task) = task else {
         let mut out = Array::with_capacity(arr.len());
-        for item in arr {
-            out.push(f.call_within_context::<Dynamic>(ctx, (item,))?);
+        for (i, item) in arr.into_iter().enumerate() {
+            out.push(call_with_item(ctx, f, item, i)?);
         }
         return Ok(out.into());
     };
@@ -385,6 +382,16 @@ fn static_fan_out(
         Ok(handles)
     })?;
     Ok(handles.into())
+}
+
+/// Calls `f(item)`, or `f(item, index)` when `f` takes two parameters, like `Array.map`.
+fn call_with_item(ctx: &NativeCallContext, f: &FnPtr, item: Dynamic, index: usize) -> RhaiResult<Dynamic> {
+    match f.call_within_context::<Dynamic>(ctx, (item.clone(),)) {
+        Err(e) if matches!(*e, EvalAltResult::ErrorFunctionNotFound(ref sig, _) if sig.starts_with(f.fn_name())) => {
+            f.call_within_context(ctx, (item, Dynamic::from_int(i64::try_from(index).unwrap_or(i64::MAX))))
+        }
+        other => other,
+    }
 }
 
 /// `max_concurrency` in a fan-out's options limits its children together.

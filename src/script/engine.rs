@@ -67,6 +67,9 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
     engine.on_print(runtime::log_print);
     engine.on_debug(runtime::log_debug);
     build::register(&mut engine);
+    if mode == Mode::Build {
+        build::register_build_only(&mut engine);
+    }
     api::register(&mut engine);
     runtime::register(&mut engine);
     engine

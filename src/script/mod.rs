@@ -11,6 +11,7 @@ mod params;
 mod payload;
 mod runtime;
 mod value;
+mod worker;
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -20,11 +21,12 @@ use std::sync::Arc;
 use rhai::{AST, Engine};
 
 pub(crate) use api::{FlowSpec, Registry, TaskKind};
-pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, TaskOptions};
+pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions};
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
 pub(crate) use runtime::{Attempt, CallResult, Expansion, RunInfo, Runtime, Stopped, parse_output};
 pub(crate) use value::Value;
+pub(crate) use worker::{WorkerResponse, parse_response, serve as serve_worker};
 
 use crate::dag::Node;
 use crate::error::{Diagnostic, Error};
@@ -168,6 +170,7 @@ impl Script {
             run_engine: engine::new_engine(engine::Mode::Run, &dir),
             build_engine: engine::new_engine(engine::Mode::Build, &dir),
             ast: self.ast.clone(),
+            script_path: self.path.clone(),
             cx: self.cx.clone(),
             info: Arc::new(info),
         }

@@ -18,7 +18,7 @@ use super::payload::{Payload, PayloadKind};
 use super::value::{self, Quote, Value, check_data, substitute};
 use crate::dag::{Node, NodeId, NodeKind};
 use crate::events::TaskError;
-use crate::executor::process::{self, ProcessOutcome, ShellCommand};
+use crate::executor::process::{self, ProcessOutcome, ProcessSpec};
 
 /// Facts about the run that every task attempt sees through `ctx()` and `AUTOWF_*`.
 #[derive(Clone, Debug)]
@@ -180,14 +180,13 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
     let (cmd, cancel, deadline) = CURRENT
         .with_borrow(|c| {
             let c = c.as_ref()?;
-            let cmd = ShellCommand {
-                command: command.to_owned(),
-                cwd: c.info.flow_dir.clone(),
-                env: task_env(&c.info, &c.ctx),
-                label: c.label.clone(),
-                timeout: None,
-                kill_grace: c.kill_grace,
-            };
+            let mut cmd = ProcessSpec::shell(
+                command.to_owned(),
+                c.info.flow_dir.clone(),
+                task_env(&c.info, &c.ctx),
+                c.label.clone(),
+            );
+            cmd.kill_grace = c.kill_grace;
             Some((cmd, c.cancel.clone(), c.deadline))
         })
         .ok_or_else(|| {
@@ -290,6 +289,8 @@ pub(crate) struct Runtime {
     pub(crate) run_engine: Engine,
     pub(crate) build_engine: Engine,
     pub(crate) ast: AST,
+    /// The script as the user named it, for worker processes to load.
+    pub(crate) script_path: PathBuf,
     pub(crate) cx: Arc<BuildContext>,
     pub(crate) info: Arc<RunInfo>,
 }
@@ -403,21 +404,17 @@ impl Runtime {
         node: &Node,
         command: String,
         attempt: &Attempt,
-    ) -> ShellCommand {
+    ) -> ProcessSpec {
         let cwd = node.options.cwd.as_ref().map_or_else(
             || self.info.flow_dir.clone(),
             |c| self.info.flow_dir.join(c),
         );
         let mut env = task_env(&self.info, &ctx_map(&self.info, attempt));
         env.extend(node.options.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        ShellCommand {
-            command,
-            cwd,
-            env,
-            label: node.name.clone(),
-            timeout: attempt.timeout,
-            kill_grace: attempt.kill_grace,
-        }
+        let mut spec = ProcessSpec::shell(command, cwd, env, node.name.clone());
+        spec.timeout = attempt.timeout;
+        spec.kill_grace = attempt.kill_grace;
+        spec
     }
 
     /// Expands a `.map` or `.then` node whose inputs are known, numbering new nodes from `base_id`.
