@@ -29,7 +29,9 @@ pub(crate) mod exit {
 }
 
 /// A position in a script: file, 1-based line and 1-based column (in characters).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct SourceLoc {
     pub(crate) file: Arc<str>,
     pub(crate) line: u32,

@@ -22,17 +22,6 @@ impl Status {
     pub(crate) fn is_success(self) -> bool {
         matches!(self, Self::Succeeded | Self::Cached)
     }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::Cached => "cached",
-            Self::Failed => "failed",
-            Self::TimedOut => "timed out",
-            Self::Skipped => "skipped",
-            Self::Cancelled => "cancelled",
-        }
-    }
 }
 
 /// Why a task attempt failed, with the script position where that helps.

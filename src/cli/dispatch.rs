@@ -298,13 +298,23 @@ fn completions(args: &CompletionsArgs) -> Result<u8> {
 /// Serves one process-mode task call; SIGTERM cancels it so it can stop what it started.
 fn worker() -> Result<u8> {
     let mut input = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut input).map_err(|source| Error::ReadFile { path: PathBuf::from("<stdin>"), source })?;
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut input).map_err(|source| {
+        Error::ReadFile {
+            path: PathBuf::from("<stdin>"),
+            source,
+        }
+    })?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let on_term = cancel.clone();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
     let response = runtime.block_on(async move {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(Error::Runtime)?;
-        let mut work = tokio::task::spawn_blocking(move || crate::script::serve_worker(&input, &cancel));
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(Error::Runtime)?;
+        let mut work =
+            tokio::task::spawn_blocking(move || crate::script::serve_worker(&input, &cancel));
         tokio::select! {
             out = &mut work => return Ok::<_, Error>(out.unwrap_or_default()),
             _ = term.recv() => on_term.cancel(),

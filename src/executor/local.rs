@@ -9,7 +9,8 @@ use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{Completer, Execute, Job, Outcome};
 use crate::script::{
-    Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, WorkerResponse, parse_output, parse_response,
+    Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, WorkerResponse, parse_output,
+    parse_response,
 };
 
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
@@ -117,17 +118,30 @@ impl LocalExecutor {
         let inputs = |id: NodeId| job.input(id);
         let request = match self.runtime.worker_request(&job.node, &inputs, &attempt) {
             Ok(r) => r,
-            Err(error) => return Outcome::Failed { error, is_retryable: false },
+            Err(error) => {
+                return Outcome::Failed {
+                    error,
+                    is_retryable: false,
+                };
+            }
         };
         let exe = match std::env::current_exe() {
             Ok(p) => p,
             Err(e) => {
-                let error = TaskError::new(format!("cannot find the autowf executable for a worker: {e}"));
-                return Outcome::Failed { error, is_retryable: false };
+                let error = TaskError::new(format!(
+                    "cannot find the autowf executable for a worker: {e}"
+                ));
+                return Outcome::Failed {
+                    error,
+                    is_retryable: false,
+                };
             }
         };
         let spec = ProcessSpec {
-            program: Program::Exec { path: exe, args: vec!["worker".to_owned()] },
+            program: Program::Exec {
+                path: exe,
+                args: vec!["worker".to_owned()],
+            },
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             env: BTreeMap::new(),
             stdin: Some(request),
@@ -136,23 +150,44 @@ impl LocalExecutor {
             kill_grace: attempt.kill_grace,
         };
         match process::run(&spec, &job.cancel, &job.hurry).await {
-            ProcessOutcome::Exited { code: 0, stdout, .. } => match parse_response(&stdout).map(WorkerResponse::into_value) {
+            ProcessOutcome::Exited {
+                code: 0, stdout, ..
+            } => match parse_response(&stdout).map(WorkerResponse::into_value) {
                 Ok(Ok(v)) => Outcome::Succeeded(v),
-                Ok(Err(WorkerResponse::Error(error))) => Outcome::Failed { error, is_retryable: true },
+                Ok(Err(WorkerResponse::Error(error))) => Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                },
                 Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut,
                 Ok(Err(_)) => Outcome::Cancelled,
-                Err(error) => Outcome::Failed { error, is_retryable: true },
+                Err(error) => Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                },
             },
-            ProcessOutcome::Exited { code, stderr_tail, .. } => {
-                let how = if code > 128 { format!("was killed by signal {}", code - 128) } else { format!("exited with code {code}") };
-                let error = TaskError::new(format!("the worker process {how}{}", tail(&stderr_tail)));
-                Outcome::Failed { error, is_retryable: true }
+            ProcessOutcome::Exited {
+                code, stderr_tail, ..
+            } => {
+                let how = if code > 128 {
+                    format!("was killed by signal {}", code - 128)
+                } else {
+                    format!("exited with code {code}")
+                };
+                let error =
+                    TaskError::new(format!("the worker process {how}{}", tail(&stderr_tail)));
+                Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                }
             }
             ProcessOutcome::TimedOut => Outcome::TimedOut,
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
                 let error = TaskError::new(format!("cannot start a worker process: {e}"));
-                Outcome::Failed { error, is_retryable: true }
+                Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                }
             }
         }
     }

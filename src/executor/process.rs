@@ -40,7 +40,12 @@ pub(crate) struct ProcessSpec {
 
 impl ProcessSpec {
     /// A shell command line with stdin closed.
-    pub(crate) fn shell(command: String, cwd: PathBuf, env: BTreeMap<String, String>, label: String) -> Self {
+    pub(crate) fn shell(
+        command: String,
+        cwd: PathBuf,
+        env: BTreeMap<String, String>,
+        label: String,
+    ) -> Self {
         Self {
             program: Program::Shell(command),
             cwd,
@@ -67,7 +72,11 @@ impl ProcessSpec {
         };
         cmd.current_dir(&self.cwd)
             .envs(&self.env)
-            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);

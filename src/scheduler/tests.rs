@@ -1,1 +1,474 @@
+//! Dispatcher tests with a fake executor on tokio's paused clock: no real sleeps, no processes.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::dag::{Dag, Dep, DepTarget, Limit, Node, NodeKind};
+use crate::error::SourceLoc;
+use crate::events::Status;
+use crate::script::{Payload, RetryStrategy, TaskOptions};
+
+/// What a fake node does on each attempt.
+#[derive(Clone, Default)]
+struct Behavior {
+    duration: Duration,
+    /// Attempts (1-based) that fail; the others succeed.
+    failing_attempts: Vec<u32>,
+    /// Nodes added when this node runs, and the result it then resolves to.
+    expansion: Option<(Vec<&'static str>, usize)>,
+}
+
+/// One attempt as the fake executor saw it.
+#[derive(Clone, Debug, PartialEq)]
+struct Record {
+    name: String,
+    attempt: u32,
+    start: Duration,
+    end: Duration,
+}
+
+struct FakeExecutor {
+    behaviors: HashMap<String, Behavior>,
+    log: Mutex<Vec<Record>>,
+    epoch: Instant,
+}
+
+impl Execute for FakeExecutor {
+    fn start(self: &Arc<Self>, job: Job, done: Completer) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let b = this
+                .behaviors
+                .get(&job.node.name)
+                .cloned()
+                .unwrap_or_default();
+            let start = this.epoch.elapsed();
+            let cancelled = tokio::select! {
+                () = tokio::time::sleep(b.duration) => false,
+                () = job.cancel.cancelled() => true,
+            };
+            let end = this.epoch.elapsed();
+            let record = Record {
+                name: job.node.name.clone(),
+                attempt: job.attempt,
+                start,
+                end,
+            };
+            this.log.lock().unwrap().push(record);
+            let outcome = if cancelled {
+                Outcome::Cancelled
+            } else if b.failing_attempts.contains(&job.attempt) {
+                let error = crate::events::TaskError::new("boom");
+                Outcome::Failed {
+                    error,
+                    is_retryable: true,
+                }
+            } else if let Some((names, width)) = &b.expansion {
+                Outcome::Expanded(expansion(job.next_id, names, *width))
+            } else {
+                // A task's value: the sum of its inputs plus one.
+                let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
+                Outcome::Succeeded(Value::int(sum + 1))
+            };
+            done.finish(outcome);
+        });
+    }
+}
+
+/// `width` children named `prefix[i]` for each name, numbered from `next_id`.
+fn expansion(next_id: u32, names: &[&str], width: usize) -> crate::script::Expansion {
+    let mut nodes = Vec::new();
+    for name in names {
+        for i in 0..width {
+            let id = next_id + u32::try_from(nodes.len()).unwrap();
+            nodes.push(node(id, &format!("{name}[{i}]"), &[]));
+        }
+    }
+    let ids: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
+    crate::script::Expansion {
+        nodes,
+        output: Value::handles(&ids),
+    }
+}
+
+fn loc() -> SourceLoc {
+    SourceLoc {
+        file: "test.rhai".into(),
+        line: 1,
+        column: 1,
+    }
+}
+
+fn node(id: u32, name: &str, deps: &[u32]) -> Node {
+    Node {
+        id: NodeId(id),
+        name: name.to_owned(),
+        task: Some(name.to_owned()),
+        kind: NodeKind::Task,
+        options: TaskOptions::default(),
+        deps: deps
+            .iter()
+            .map(|&d| Dep {
+                target: DepTarget::Node(NodeId(d)),
+                loc: loc(),
+                is_control: false,
+            })
+            .collect(),
+        loc: loc(),
+        payload: Payload::fake(),
+        limits: Vec::new(),
+    }
+}
+
+struct Harness {
+    nodes: Vec<Node>,
+    behaviors: HashMap<String, Behavior>,
+    limits: RunLimits,
+    output: Value,
+}
+
+/// Events seen by the observer, as short strings.
+#[derive(Clone, Default)]
+struct Events(Arc<Mutex<Vec<String>>>);
+
+impl Observe for Events {
+    fn observe(&mut self, event: &RunEvent) {
+        let text = match event {
+            RunEvent::NodeRetrying {
+                name,
+                attempt,
+                delay,
+                ..
+            } => {
+                format!("retry {name} {attempt} {}ms", delay.as_millis())
+            }
+            RunEvent::NodeExpanded { name, children } => format!("expand {name} {children}"),
+            _ => return,
+        };
+        self.0.lock().unwrap().push(text);
+    }
+}
+
+impl Harness {
+    fn new(nodes: Vec<Node>) -> Self {
+        Self {
+            nodes,
+            behaviors: HashMap::new(),
+            limits: RunLimits {
+                jobs: 4,
+                max_dynamic_tasks: 1000,
+                timeout: None,
+                on_failure: FailurePolicy::FailFast,
+                handle_signals: false,
+            },
+            output: Value::unit(),
+        }
+    }
+
+    fn behave(mut self, name: &str, b: Behavior) -> Self {
+        self.behaviors.insert(name.to_owned(), b);
+        self
+    }
+
+    fn run(self) -> (RunReport, Vec<Record>, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let executor = Arc::new(FakeExecutor {
+                behaviors: self.behaviors,
+                log: Mutex::new(Vec::new()),
+                epoch: Instant::now(),
+            });
+            let events = Events::default();
+            let dag = Dag::build(self.nodes).unwrap();
+            let report = run(
+                dag,
+                self.output,
+                self.limits,
+                executor.clone(),
+                events.clone(),
+            )
+            .await;
+            let log = executor.log.lock().unwrap().clone();
+            let seen = events.0.lock().unwrap().clone();
+            (report, log, seen)
+        })
+    }
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn slow(n: u64) -> Behavior {
+    Behavior {
+        duration: ms(n),
+        ..Behavior::default()
+    }
+}
+
+fn status_of(report: &RunReport, name: &str) -> Status {
+    report.nodes.iter().find(|n| n.name == name).unwrap().status
+}
+
+fn max_overlap(log: &[Record]) -> usize {
+    log.iter()
+        .map(|r| {
+            log.iter()
+                .filter(|o| o.start <= r.start && r.start < o.end)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn dependencies_run_first_and_results_flow_through() {
+    let nodes = vec![node(0, "a", &[]), node(1, "b", &[0]), node(2, "c", &[0, 1])];
+    let mut h = Harness::new(nodes)
+        .behave("a", slow(10))
+        .behave("b", slow(10));
+    h.output = Value::handles(&[NodeId(2)]);
+    let (report, log, _) = h.run();
+    assert!(report.is_success());
+    let order: Vec<&str> = log.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["a", "b", "c"]);
+    // a = 1, b = a + 1 = 2, c = a + b + 1 = 4.
+    assert_eq!(report.output.unwrap().to_json(), serde_json::json!([4]));
+}
+
+#[test]
+fn jobs_bound_is_never_exceeded() {
+    let nodes: Vec<Node> = (0..20).map(|i| node(i, &format!("t{i}"), &[])).collect();
+    let mut h = Harness::new(nodes);
+    for i in 0..20_u32 {
+        h = h.behave(&format!("t{i}"), slow(10 + u64::from(i % 3)));
+    }
+    h.limits.jobs = 3;
+    let (report, log, _) = h.run();
+    assert!(report.is_success());
+    assert_eq!(log.len(), 20);
+    assert_eq!(max_overlap(&log), 3);
+}
+
+#[test]
+fn ready_nodes_start_by_priority_then_declaration_order() {
+    let mut nodes: Vec<Node> = ["low", "high", "mid", "high2"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| node(i as u32, n, &[]))
+        .collect();
+    nodes[1].options.priority = 10;
+    nodes[2].options.priority = 5;
+    nodes[3].options.priority = 10;
+    let mut h = Harness::new(nodes);
+    h.limits.jobs = 1;
+    let (_, log, _) = h.run();
+    let order: Vec<&str> = log.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, ["high", "high2", "mid", "low"]);
+}
+
+#[test]
+fn fail_fast_skips_dependents_and_cancels_the_rest() {
+    let nodes = vec![
+        node(0, "bad", &[]),
+        node(1, "child", &[0]),
+        node(2, "slow", &[]),
+        node(3, "later", &[]),
+    ];
+    let mut h = Harness::new(nodes)
+        .behave(
+            "bad",
+            Behavior {
+                duration: ms(5),
+                failing_attempts: vec![1],
+                ..Behavior::default()
+            },
+        )
+        .behave("slow", slow(1000));
+    h.limits.jobs = 2;
+    let (report, log, _) = h.run();
+    assert!(!report.is_success());
+    assert_eq!(status_of(&report, "bad"), Status::Failed);
+    assert_eq!(status_of(&report, "child"), Status::Skipped);
+    assert_eq!(status_of(&report, "slow"), Status::Cancelled);
+    assert_eq!(status_of(&report, "later"), Status::Cancelled);
+    let slow_end = log.iter().find(|r| r.name == "slow").unwrap().end;
+    assert!(
+        slow_end < ms(1000),
+        "the running task was cancelled, not waited for"
+    );
+    assert_eq!(
+        report.nodes[1].reason.as_deref(),
+        Some("`bad` did not succeed")
+    );
+}
+
+#[test]
+fn keep_going_finishes_independent_branches() {
+    let nodes = vec![
+        node(0, "bad", &[]),
+        node(1, "child", &[0]),
+        node(2, "grandchild", &[1]),
+        node(3, "other", &[]),
+    ];
+    let mut h = Harness::new(nodes)
+        .behave(
+            "bad",
+            Behavior {
+                failing_attempts: vec![1],
+                ..Behavior::default()
+            },
+        )
+        .behave("other", slow(50));
+    h.limits.on_failure = FailurePolicy::KeepGoing;
+    let (report, _, _) = h.run();
+    assert_eq!(status_of(&report, "other"), Status::Succeeded);
+    assert_eq!(status_of(&report, "child"), Status::Skipped);
+    assert_eq!(status_of(&report, "grandchild"), Status::Skipped);
+    assert!(!report.is_success());
+}
+
+#[test]
+fn retries_follow_the_backoff_policy() {
+    let mut n = node(0, "flaky", &[]);
+    n.options.retries = 3;
+    n.options.retry_backoff = ms(100);
+    n.options.retry_strategy = RetryStrategy::Exponential;
+    let h = Harness::new(vec![n]).behave(
+        "flaky",
+        Behavior {
+            duration: ms(1),
+            failing_attempts: vec![1, 2],
+            ..Behavior::default()
+        },
+    );
+    let (report, log, events) = h.run();
+    assert_eq!(status_of(&report, "flaky"), Status::Succeeded);
+    assert_eq!(report.nodes[0].attempts, 3);
+    assert_eq!(events, ["retry flaky 2 100ms", "retry flaky 3 200ms"]);
+    let starts: Vec<Duration> = log.iter().map(|r| r.start).collect();
+    assert_eq!(starts, [ms(0), ms(101), ms(302)]);
+}
+
+#[test]
+fn retries_run_out() {
+    let mut n = node(0, "broken", &[]);
+    n.options.retries = 1;
+    n.options.retry_backoff = ms(10);
+    let h = Harness::new(vec![n]).behave(
+        "broken",
+        Behavior {
+            failing_attempts: vec![1, 2],
+            ..Behavior::default()
+        },
+    );
+    let (report, _, _) = h.run();
+    assert_eq!(status_of(&report, "broken"), Status::Failed);
+    assert_eq!(report.nodes[0].attempts, 2);
+}
+
+#[test]
+fn concurrency_limits_hold_across_nodes() {
+    let limit = Limit {
+        key: "task:db".into(),
+        capacity: 2,
+    };
+    let nodes: Vec<Node> = (0..6)
+        .map(|i| {
+            let mut n = node(i, &format!("db{i}"), &[]);
+            n.limits = vec![limit.clone()];
+            n
+        })
+        .collect();
+    let mut h = Harness::new(nodes);
+    for i in 0..6 {
+        h = h.behave(&format!("db{i}"), slow(10));
+    }
+    h.limits.jobs = 6;
+    let (report, log, _) = h.run();
+    assert!(report.is_success());
+    assert_eq!(max_overlap(&log), 2);
+}
+
+#[test]
+fn whole_run_timeout_cancels_running_work() {
+    let nodes = vec![node(0, "forever", &[]), node(1, "after", &[0])];
+    let mut h = Harness::new(nodes).behave("forever", slow(60_000));
+    h.limits.timeout = Some(ms(200));
+    let (report, log, _) = h.run();
+    assert_eq!(report.interruption, Some(Interruption::Timeout));
+    assert_eq!(status_of(&report, "forever"), Status::Cancelled);
+    assert_eq!(log[0].end, ms(200));
+    assert!(!report.is_success());
+}
+
+#[test]
+fn expansions_add_nodes_and_resolve_to_their_results() {
+    let mut map = node(1, "map", &[0]);
+    map.kind = NodeKind::Map;
+    let nodes = vec![node(0, "source", &[]), map, node(2, "sum", &[1])];
+    let mut h = Harness::new(nodes).behave(
+        "map",
+        Behavior {
+            expansion: Some((vec!["sq"], 3)),
+            ..Behavior::default()
+        },
+    );
+    h.output = Value::handles(&[NodeId(1)]);
+    let (report, log, events) = h.run();
+    assert!(report.is_success(), "{:?}", report.nodes);
+    assert_eq!(events, ["expand map 3"]);
+    let names: Vec<&str> = report.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["source", "map", "sum", "sq[0]", "sq[1]", "sq[2]"]);
+    // `sum` ran only after every child finished.
+    let sum_start = log.iter().find(|r| r.name == "sum").unwrap().start;
+    assert!(
+        log.iter()
+            .filter(|r| r.name.starts_with("sq"))
+            .all(|r| r.end <= sum_start)
+    );
+    assert_eq!(
+        report.output.unwrap().to_json(),
+        serde_json::json!([[1, 1, 1]])
+    );
+}
+
+#[test]
+fn expansions_over_the_dynamic_budget_fail_the_node() {
+    let mut map = node(0, "map", &[]);
+    map.kind = NodeKind::Map;
+    let mut h = Harness::new(vec![map, node(1, "after", &[0])]).behave(
+        "map",
+        Behavior {
+            expansion: Some((vec!["sq"], 10)),
+            ..Behavior::default()
+        },
+    );
+    h.limits.max_dynamic_tasks = 5;
+    let (report, _, _) = h.run();
+    assert_eq!(status_of(&report, "map"), Status::Failed);
+    assert!(
+        report.nodes[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("over the limit of 5 dynamic tasks")
+    );
+    assert_eq!(status_of(&report, "after"), Status::Skipped);
+}
+
+#[test]
+fn an_empty_graph_succeeds() {
+    let (report, log, _) = Harness::new(Vec::new()).run();
+    assert!(report.is_success());
+    assert!(log.is_empty());
+}

@@ -385,10 +385,21 @@ fn static_fan_out(
 }
 
 /// Calls `f(item)`, or `f(item, index)` when `f` takes two parameters, like `Array.map`.
-fn call_with_item(ctx: &NativeCallContext, f: &FnPtr, item: Dynamic, index: usize) -> RhaiResult<Dynamic> {
+fn call_with_item(
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    item: Dynamic,
+    index: usize,
+) -> RhaiResult<Dynamic> {
     match f.call_within_context::<Dynamic>(ctx, (item.clone(),)) {
         Err(e) if matches!(*e, EvalAltResult::ErrorFunctionNotFound(ref sig, _) if sig.starts_with(f.fn_name())) => {
-            f.call_within_context(ctx, (item, Dynamic::from_int(i64::try_from(index).unwrap_or(i64::MAX))))
+            f.call_within_context(
+                ctx,
+                (
+                    item,
+                    Dynamic::from_int(i64::try_from(index).unwrap_or(i64::MAX)),
+                ),
+            )
         }
         other => other,
     }

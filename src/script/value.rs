@@ -59,6 +59,19 @@ impl Value {
     pub(crate) fn int(i: i64) -> Self {
         Self(Dynamic::from_int(i))
     }
+
+    /// A list of handles, as a fan-out's result is before its children finish.
+    #[cfg(test)]
+    pub(crate) fn handles(ids: &[NodeId]) -> Self {
+        Self(Dynamic::from_array(
+            ids.iter().map(|&id| Dynamic::from(Handle { id })).collect(),
+        ))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn as_int(&self) -> Option<i64> {
+        self.0.as_int().ok()
+    }
 }
 
 /// A user-facing type name for error messages.

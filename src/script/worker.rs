@@ -9,10 +9,10 @@ use rhai::Dynamic;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use super::Script;
 use super::payload::{Payload, PayloadKind};
 use super::runtime::{Attempt, CallResult, RunInfo, Runtime, Stopped};
 use super::value::{Quote, Value, check_data, json_to_dynamic, substitute, to_json};
-use super::Script;
 use crate::dag::{Node, NodeId};
 use crate::events::TaskError;
 
@@ -48,16 +48,25 @@ pub(crate) enum WorkerResponse {
 
 impl Runtime {
     /// The request that runs `node`'s task in a worker: its arguments must be plain data.
-    pub(crate) fn worker_request(&self, node: &Node, inputs: &dyn Fn(NodeId) -> Value, attempt: &Attempt) -> Result<Vec<u8>, TaskError> {
+    pub(crate) fn worker_request(
+        &self,
+        node: &Node,
+        inputs: &dyn Fn(NodeId) -> Value,
+        attempt: &Attempt,
+    ) -> Result<Vec<u8>, TaskError> {
         let PayloadKind::Call { task, args } = &*node.payload.0 else {
-            return Err(TaskError::new("internal error: only task calls run in a worker process"));
+            return Err(TaskError::new(
+                "internal error: only task calls run in a worker process",
+            ));
         };
         let mut json_args = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
             let value = substitute(arg, inputs, Quote::None);
             let mut path = format!("argument {}", i + 1);
             check_data(&value, &mut path).map_err(|why| {
-                TaskError::new(format!("cannot pass `{task}`'s arguments to a worker process: {why}"))
+                TaskError::new(format!(
+                    "cannot pass `{task}`'s arguments to a worker process: {why}"
+                ))
             })?;
             json_args.push(to_json(&value));
         }
@@ -74,7 +83,9 @@ impl Runtime {
             flow_dir: self.info.flow_dir.clone(),
             node: attempt.node.clone(),
             attempt: attempt.number,
-            timeout_ms: attempt.timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            timeout_ms: attempt
+                .timeout
+                .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             kill_grace_ms: u64::try_from(attempt.kill_grace.as_millis()).unwrap_or(u64::MAX),
         };
         Ok(serde_json::to_vec(&request).expect("invariant: requests serialize"))
@@ -83,7 +94,8 @@ impl Runtime {
 
 /// Reads a worker's reply; anything else than a reply means the worker died.
 pub(crate) fn parse_response(stdout: &[u8]) -> Result<WorkerResponse, TaskError> {
-    serde_json::from_slice(stdout).map_err(|_| TaskError::new("the worker process ended without a reply"))
+    serde_json::from_slice(stdout)
+        .map_err(|_| TaskError::new("the worker process ended without a reply"))
 }
 
 impl WorkerResponse {
@@ -100,7 +112,10 @@ impl WorkerResponse {
 pub(crate) fn serve(input: &[u8], cancel: &CancellationToken) -> Vec<u8> {
     let response = match serde_json::from_slice::<WorkerRequest>(input) {
         Ok(req) if req.schema == PROTOCOL => call(req, cancel),
-        Ok(req) => WorkerResponse::Error(TaskError::new(format!("worker protocol {} is not supported (expected {PROTOCOL})", req.schema))),
+        Ok(req) => WorkerResponse::Error(TaskError::new(format!(
+            "worker protocol {} is not supported (expected {PROTOCOL})",
+            req.schema
+        ))),
         Err(e) => WorkerResponse::Error(TaskError::new(format!("invalid worker request: {e}"))),
     };
     serde_json::to_vec(&response).expect("invariant: responses serialize")
@@ -109,7 +124,12 @@ pub(crate) fn serve(input: &[u8], cancel: &CancellationToken) -> Vec<u8> {
 fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
     let script = match Script::load(&req.file) {
         Ok(s) => s,
-        Err(e) => return WorkerResponse::Error(TaskError::new(format!("the worker cannot load `{}`: {e}", req.file.display()))),
+        Err(e) => {
+            return WorkerResponse::Error(TaskError::new(format!(
+                "the worker cannot load `{}`: {e}",
+                req.file.display()
+            )));
+        }
     };
     let info = RunInfo {
         run_id: req.run_id,
@@ -121,7 +141,10 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
     };
     let runtime = script.runtime(info);
     let args: Vec<Dynamic> = req.args.iter().map(json_to_dynamic).collect();
-    let payload = Payload::new(PayloadKind::Call { task: req.task.as_str().into(), args });
+    let payload = Payload::new(PayloadKind::Call {
+        task: req.task.as_str().into(),
+        args,
+    });
     let attempt = Attempt {
         node: req.node,
         task: Some(req.task),
