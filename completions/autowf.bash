@@ -34,6 +34,9 @@ _autowf() {
             autowf,run)
                 cmd="autowf__subcmd__run"
                 ;;
+            autowf,worker)
+                cmd="autowf__subcmd__worker"
+                ;;
             autowf__subcmd__help,completions)
                 cmd="autowf__subcmd__help__subcmd__completions"
                 ;;
@@ -52,6 +55,9 @@ _autowf() {
             autowf__subcmd__help,run)
                 cmd="autowf__subcmd__help__subcmd__run"
                 ;;
+            autowf__subcmd__help,worker)
+                cmd="autowf__subcmd__help__subcmd__worker"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +65,7 @@ _autowf() {
 
     case "${cmd}" in
         autowf)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot completions help"
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,7 +205,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help)
-            opts="run describe list export-dot completions help"
+            opts="run describe list export-dot completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +302,20 @@ _autowf() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        autowf__subcmd__help__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         autowf__subcmd__list)
             opts="-q -v -h -V --json --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -361,6 +381,32 @@ _autowf() {
                     COMPREPLY=($(compgen -W "fail_fast keep_going" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__worker)
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

@@ -39,6 +39,7 @@ complete -c autowf -n "__fish_autowf_needs_command" -f -a "describe" -d 'Show a 
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "list" -d 'List the flows and tasks found in files or directories'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
@@ -107,9 +108,20 @@ complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "run" -d 'Run a flow and print its result as JSON'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "list" -d 'List the flows and tasks found in files or directories'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "list" -d 'List the flows and tasks found in files or directories'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

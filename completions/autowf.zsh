@@ -137,6 +137,21 @@ _arguments "${_arguments_options[@]}" : \
 ':shell -- The shell to generate completions for:(bash elvish fish powershell zsh)' \
 && ret=0
 ;;
+(worker)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_autowf__subcmd__help_commands" \
@@ -169,6 +184,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(worker)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -190,6 +209,7 @@ _autowf_commands() {
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'completions:Print a shell completion script' \
+'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf commands' commands "$@"
@@ -217,6 +237,7 @@ _autowf__subcmd__help_commands() {
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'completions:Print a shell completion script' \
+'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf help commands' commands "$@"
@@ -251,6 +272,11 @@ _autowf__subcmd__help__subcmd__run_commands() {
     local commands; commands=()
     _describe -t commands 'autowf help run commands' commands "$@"
 }
+(( $+functions[_autowf__subcmd__help__subcmd__worker_commands] )) ||
+_autowf__subcmd__help__subcmd__worker_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help worker commands' commands "$@"
+}
 (( $+functions[_autowf__subcmd__list_commands] )) ||
 _autowf__subcmd__list_commands() {
     local commands; commands=()
@@ -260,6 +286,11 @@ _autowf__subcmd__list_commands() {
 _autowf__subcmd__run_commands() {
     local commands; commands=()
     _describe -t commands 'autowf run commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__worker_commands] )) ||
+_autowf__subcmd__worker_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf worker commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_autowf" ]; then

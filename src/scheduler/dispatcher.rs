@@ -263,7 +263,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             node,
             attempt,
             inputs,
-            cancel: self.cancel.child_token(),
+            cancel: self.cancel.clone(),
             hurry: self.hurry.clone(),
             next_id: u32::try_from(self.dag.len()).unwrap_or(u32::MAX),
             dynamic_budget: self

@@ -1,9 +1,12 @@
 //! Flow-building mode: evaluating a flow body (or a `.then` closure) creates nodes instead of
 //! running tasks.
 //!
-//! Task functions are shadowed by generated shims of the same name and arity that call
-//! `__node`; flow functions by shims that call `__flow`, which inlines the flow under its
-//! namespace. The shims live in separate ASTs; the engine and the script's own AST never change.
+//! In the building AST each task function is replaced by a placeholder of an arity nobody
+//! calls, so a call `square(x)` falls through to a native `square` registered on the building
+//! engine, which adds a node and knows its call position; the placeholder keeps `square`
+//! usable as a function pointer (`nums.map(square)`). Flow functions are shadowed by script
+//! shims calling `__flow`, which inlines the flow under its namespace. The script's own AST and
+//! the engine that runs task bodies never change.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -39,7 +42,10 @@ impl BuildContext {
         registry: Registry,
         file: Arc<str>,
     ) -> Result<Self, Diagnostic> {
-        let functions = ast.clone_functions_only();
+        let mut functions = ast.clone_functions_only();
+        functions.retain_functions(|_, _, name, arity| {
+            registry.task(name).is_none_or(|t| t.params.len() != arity)
+        });
         let shim = |skip: Option<&str>| -> Result<AST, Diagnostic> {
             let text = shim_source(&registry, skip);
             let shims = engine.compile(&text).map_err(|e| {
@@ -62,26 +68,50 @@ impl BuildContext {
     }
 }
 
-/// Source of the shims: `fn square(x) { __node("square", [x]) }` for every task, and
-/// `fn sub(a) { __flow("sub", [a]) }` for every flow but `skip`.
+/// Arity of the task placeholders: high enough that no script calls it by accident.
+const PLACEHOLDER_ARITY: usize = 13;
+
+/// Source of the placeholders for every task and of `fn sub(a) { __flow("sub", [a]) }` for
+/// every flow but `skip`.
 fn shim_source(registry: &Registry, skip: Option<&str>) -> String {
     let mut out = String::new();
-    let tasks = registry
-        .tasks
-        .iter()
-        .map(|t| (&t.name, &t.params, "__node"));
-    let flows = registry
+    let unused: Vec<String> = (0..PLACEHOLDER_ARITY)
+        .map(|i| format!("unused{i}"))
+        .collect();
+    for t in &registry.tasks {
+        out.push_str(&format!(
+            "fn {}({}) {{ throw \"`{}` takes {} argument(s)\" }}\n",
+            t.name,
+            unused.join(", "),
+            t.name,
+            t.params.len()
+        ));
+    }
+    for f in registry
         .flows
         .iter()
         .filter(|f| Some(f.name.as_str()) != skip)
-        .map(|f| (&f.name, &f.fn_params, "__flow"));
-    for (name, params, native) in tasks.chain(flows) {
-        let list = params.join(", ");
+    {
+        let list = f.fn_params.join(", ");
         out.push_str(&format!(
-            "fn {name}({list}) {{ {native}(\"{name}\", [{list}]) }}\n"
+            "fn {0}({list}) {{ __flow(\"{0}\", [{list}]) }}\n",
+            f.name
         ));
     }
     out
+}
+
+/// Registers, on a building engine, one native per task with the task's name and arity.
+pub(crate) fn register_task_natives(engine: &mut Engine, registry: &Registry) {
+    for t in &registry.tasks {
+        let name: rhai::ImmutableString = t.name.as_str().into();
+        let types = vec![std::any::TypeId::of::<Dynamic>(); t.params.len()];
+        engine.register_raw_fn(t.name.as_str(), types, move |ctx, args| {
+            // Clone, never take: Rhai may pass the caller's own variable as the first argument.
+            let args: Array = args.iter().map(|a| (**a).clone()).collect();
+            node_native(&ctx, &name, args).map(Dynamic::from)
+        });
+    }
 }
 
 /// The nodes one build created and the value it produced (which may hold handles).
@@ -177,23 +207,6 @@ fn current_file() -> Arc<str> {
         .unwrap_or_else(|| "<script>".into())
 }
 
-/// The position of the script call that entered the shim named `name`.
-fn shim_caller_loc(ctx: &NativeCallContext, name: &str, file: &Arc<str>) -> SourceLoc {
-    let stack = ctx.global_runtime_state().debugger().call_stack();
-    let frame = stack.iter().rev().find(|f| f.fn_name == name);
-    match frame {
-        Some(f) => SourceLoc {
-            file: f
-                .source
-                .as_ref()
-                .map_or_else(|| file.clone(), |s| s.as_str().into()),
-            line: f.pos.line().unwrap_or(0).try_into().unwrap_or(u32::MAX),
-            column: f.pos.position().unwrap_or(0).try_into().unwrap_or(u32::MAX),
-        },
-        None => call_loc(ctx, file),
-    }
-}
-
 fn data_deps(values: &[&Dynamic], loc: &SourceLoc) -> Vec<Dep> {
     let mut ids = Vec::new();
     values.iter().for_each(|v| collect_handles(v, &mut ids));
@@ -215,7 +228,6 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("to_debug", |h: &mut Handle| {
             format!("<result of node {}>", h.id.0)
         })
-        .register_fn("__node", node_native)
         .register_fn("__flow", flow_native)
         .register_fn("then", then_native)
         .register_fn(
@@ -294,10 +306,9 @@ pub(crate) fn task_limits(task: &str, options: &super::TaskOptions) -> Vec<Limit
         .collect()
 }
 
-fn node_native(ctx: NativeCallContext, task: &str, args: Array) -> RhaiResult<Handle> {
-    let file = current_file();
-    let loc = shim_caller_loc(&ctx, task, &file);
-    with_builder(&ctx, task, |b| {
+fn node_native(ctx: &NativeCallContext, task: &str, args: Array) -> RhaiResult<Handle> {
+    let loc = call_loc(ctx, &current_file());
+    with_builder(ctx, task, |b| {
         let name = b.fresh_name(task);
         task_node(b, task, args, loc, name)
     })

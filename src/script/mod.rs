@@ -60,7 +60,7 @@ impl Script {
         } else {
             dir
         };
-        let build_engine = engine::new_engine(engine::Mode::Build, &dir);
+        let mut build_engine = engine::new_engine(engine::Mode::Build, &dir);
         let mut ast = build_engine
             .compile(&text)
             .map_err(|e| Error::invalid(diagnostics::parse_error(&e, &display)))?;
@@ -82,6 +82,7 @@ impl Script {
         let result = build_engine.run_ast(&ast);
         let registry = api::LOADING.take().map(|l| l.registry).unwrap_or_default();
         result.map_err(|e| Error::invalid(diagnostics::eval_diagnostic(&e, &display)))?;
+        build::register_task_natives(&mut build_engine, &registry);
         let cx = build::BuildContext::new(&build_engine, &ast, registry.clone(), display)
             .map_err(Error::invalid)?;
         Ok(Self {
@@ -166,9 +167,11 @@ impl Script {
     /// The run-time side of this script, for executing nodes of `flow`.
     pub(crate) fn runtime(&self, info: RunInfo) -> Runtime {
         let dir = info.flow_dir.clone();
+        let mut build_engine = engine::new_engine(engine::Mode::Build, &dir);
+        build::register_task_natives(&mut build_engine, &self.registry);
         Runtime {
             run_engine: engine::new_engine(engine::Mode::Run, &dir),
-            build_engine: engine::new_engine(engine::Mode::Build, &dir),
+            build_engine,
             ast: self.ast.clone(),
             script_path: self.path.clone(),
             cx: self.cx.clone(),

@@ -63,8 +63,16 @@ struct Current {
     deadline: Option<Instant>,
     kill_grace: Duration,
     label: String,
-    ctx: Map,
+    task: Option<String>,
+    attempt: u32,
     info: Arc<RunInfo>,
+}
+
+impl Current {
+    /// The map `ctx()` returns; built on demand, most tasks never ask.
+    fn ctx(&self) -> Map {
+        ctx_map(&self.info, &self.label, self.task.as_deref(), self.attempt)
+    }
 }
 
 thread_local! {
@@ -125,7 +133,7 @@ pub(crate) fn register(engine: &mut Engine) {
             "ctx",
             |ctx: NativeCallContext| -> Result<Map, Box<EvalAltResult>> {
                 CURRENT
-                    .with_borrow(|c| c.as_ref().map(|c| c.ctx.clone()))
+                    .with_borrow(|c| c.as_ref().map(Current::ctx))
                     .ok_or_else(|| {
                         super::api::script_error(
                             &ctx,
@@ -183,7 +191,7 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
             let mut cmd = ProcessSpec::shell(
                 command.to_owned(),
                 c.info.flow_dir.clone(),
-                task_env(&c.info, &c.ctx),
+                task_env(&c.info, &c.ctx()),
                 c.label.clone(),
             );
             cmd.kill_grace = c.kill_grace;
@@ -262,19 +270,13 @@ fn task_env(info: &RunInfo, ctx: &Map) -> std::collections::BTreeMap<String, Str
     .collect()
 }
 
-fn ctx_map(info: &RunInfo, attempt: &Attempt) -> Map {
+fn ctx_map(info: &RunInfo, node: &str, task: Option<&str>, attempt: u32) -> Map {
     let mut m = Map::new();
     m.insert("run_id".into(), info.run_id.clone().into());
     m.insert("flow".into(), info.flow.clone().into());
-    m.insert("node".into(), attempt.node.clone().into());
-    m.insert(
-        "task".into(),
-        attempt.task.clone().map_or(Dynamic::UNIT, Into::into),
-    );
-    m.insert(
-        "attempt".into(),
-        Dynamic::from_int(i64::from(attempt.number)),
-    );
+    m.insert("node".into(), node.into());
+    m.insert("task".into(), task.map_or(Dynamic::UNIT, Into::into));
+    m.insert("attempt".into(), Dynamic::from_int(i64::from(attempt)));
     m.insert("params".into(), info.params.0.clone());
     m.insert("run_dir".into(), info.run_dir.display().to_string().into());
     m.insert(
@@ -308,7 +310,8 @@ impl Runtime {
             deadline: attempt.timeout.map(|t| Instant::now() + t),
             kill_grace: attempt.kill_grace,
             label: attempt.node.clone(),
-            ctx: ctx_map(&self.info, attempt),
+            task: attempt.task.clone(),
+            attempt: attempt.number,
             info: self.info.clone(),
         };
         CURRENT.replace(Some(current))
@@ -409,7 +412,15 @@ impl Runtime {
             || self.info.flow_dir.clone(),
             |c| self.info.flow_dir.join(c),
         );
-        let mut env = task_env(&self.info, &ctx_map(&self.info, attempt));
+        let mut env = task_env(
+            &self.info,
+            &ctx_map(
+                &self.info,
+                &attempt.node,
+                attempt.task.as_deref(),
+                attempt.number,
+            ),
+        );
         env.extend(node.options.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut spec = ProcessSpec::shell(command, cwd, env, node.name.clone());
         spec.timeout = attempt.timeout;

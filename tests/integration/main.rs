@@ -1,3 +1,14 @@
 //! Integration tests: each module runs the real `autowf` binary on real flow files.
 
+mod completions;
+mod describe;
+mod errors;
+mod examples;
+mod export_dot;
+mod list;
+mod params;
+mod retries_timeouts;
+mod run;
+mod scheduling;
+mod shell;
 mod support;
