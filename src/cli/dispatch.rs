@@ -279,7 +279,12 @@ fn list(args: &ListArgs) -> Result<u8> {
 }
 
 fn export_dot(args: &ExportDotArgs) -> Result<u8> {
-    let (_, spec, dag, _) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
+    let script = Script::load(&args.file)?;
+    let spec = script.select_flow(args.flow.as_deref())?;
+    let params_file = read_params_file(args.params.params_file.as_deref())?;
+    // Like `describe`, the graph's shape needs no required parameter.
+    let built = script.build_for_describe(spec, params_file.as_ref(), &args.params.params)?;
+    let dag = Dag::build(built.nodes).map_err(Error::Invalid)?;
     let dot = to_dot(&dag, &spec.name);
     match &args.output {
         Some(path) => write_atomically(path, dot.as_bytes())?,

@@ -173,8 +173,10 @@ impl LocalExecutor {
                 } else {
                     format!("exited with code {code}")
                 };
-                let error =
-                    TaskError::new(format!("the worker process {how}{}", tail(&stderr_tail)));
+                let error = TaskError::new(format!(
+                    "the worker process {how}{}",
+                    process::stderr_suffix(&stderr_tail)
+                ));
                 Outcome::Failed {
                     error,
                     is_retryable: true,
@@ -223,7 +225,7 @@ impl LocalExecutor {
             } => {
                 let mut e = TaskError::new(format!(
                     "command exited with code {code}{}",
-                    tail(&stderr_tail)
+                    process::stderr_suffix(&stderr_tail)
                 ));
                 e.exit_code = Some(code);
                 Outcome::Failed {
@@ -241,13 +243,5 @@ impl LocalExecutor {
                 }
             }
         }
-    }
-}
-
-fn tail(stderr: &str) -> String {
-    if stderr.is_empty() {
-        String::new()
-    } else {
-        format!(":\n{stderr}")
     }
 }

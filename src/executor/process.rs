@@ -207,6 +207,15 @@ async fn terminate(
     let _ = child.wait().await;
 }
 
+/// The last stderr lines of a failed command, to follow its one-line message.
+pub(crate) fn stderr_suffix(tail: &str) -> String {
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!("\nstderr (last lines):\n{tail}")
+    }
+}
+
 /// Forwards one line a task wrote to stderr; a worker's lines already carry their prefix.
 fn log_line(label: &str, line: &str) {
     if label.is_empty() {
@@ -216,8 +225,36 @@ fn log_line(label: &str, line: &str) {
     }
 }
 
+/// Whether any process of the group is still running. Zombies do not count: once killed,
+/// a grandchild waits for whoever adopted it to reap it, which a container's PID 1 may do
+/// late or never.
 fn group_alive(pgid: Pid) -> bool {
-    killpg(pgid, None).is_ok()
+    if killpg(pgid, None).is_err() {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    entries.flatten().any(|e| {
+        let is_pid = e
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        is_pid
+            && std::fs::read_to_string(e.path().join("stat"))
+                .is_ok_and(|stat| is_live_member(&stat, pgid))
+    })
+}
+
+/// Reads `/proc/PID/stat`: `pid (comm) state ppid pgrp ...`; `comm` may hold spaces.
+fn is_live_member(stat: &str, pgid: Pid) -> bool {
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return false;
+    };
+    let mut fields = rest.split_whitespace();
+    let state = fields.next().unwrap_or("Z");
+    let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+    pgrp == Some(pgid.as_raw()) && !matches!(state, "Z" | "X")
 }
 
 /// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
@@ -287,4 +324,17 @@ fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace:
         let _ = killpg(pgid, Signal::SIGKILL);
     }
     let _ = child.wait();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_command_names_parse() {
+        let pgid = Pid::from_raw(42);
+        assert!(is_live_member("7 (a b) c) S 1 42 42 0", pgid));
+        assert!(!is_live_member("7 (sleep) Z 1 42 42 0", pgid));
+        assert!(!is_live_member("7 (sleep) S 1 41 41 0", pgid));
+    }
 }

@@ -98,7 +98,11 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
         out,
         "{verdict} in {}: {}",
         fmt_duration(report.duration),
-        parts.join(", ")
+        if parts.is_empty() {
+            "no nodes".to_owned()
+        } else {
+            parts.join(", ")
+        }
     );
     for n in report
         .nodes

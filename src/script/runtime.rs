@@ -215,7 +215,7 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
         } => Err(EvalAltResult::ErrorRuntime(
             format!(
                 "command `{command}` failed with exit code {code}{}",
-                tail_suffix(&stderr_tail)
+                process::stderr_suffix(&stderr_tail)
             )
             .into(),
             ctx.call_position(),
@@ -232,14 +232,6 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
             ctx.call_position(),
         )
         .into()),
-    }
-}
-
-pub(crate) fn tail_suffix(tail: &str) -> String {
-    if tail.is_empty() {
-        String::new()
-    } else {
-        format!(":\n{tail}")
     }
 }
 
