@@ -100,12 +100,17 @@ fn nonzero_exit_fails_with_the_code_and_stderr_tail() {
         .args(["run", "main.rhai", "--json"])
         .run();
     out.code(1)
-        .stderr_line(&["error: `step`", ": command exited with code 3:"])
-        .stderr_contains("command exited with code 3:\nfirst\noops\n");
+        .stderr_line(&["FAILED", "step: command exited with code 3"])
+        .stderr_contains(
+            "error: `step`: command exited with code 3\nstderr (last lines):\nfirst\noops\n",
+        );
     let summary = out.summary();
     let error = &summary.node("step")["error"];
     assert_eq!(error["exit_code"], 3);
-    assert_eq!(error["message"], "command exited with code 3:\nfirst\noops");
+    assert_eq!(
+        error["message"],
+        "command exited with code 3\nstderr (last lines):\nfirst\noops"
+    );
 }
 
 #[test]
