@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
-use crate::scheduler::{Completer, Execute, Job, Outcome};
+use crate::scheduler::{BATCH_BUDGET, BatchCompleter, Completer, Execute, Job, Outcome};
 use crate::script::{
     Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, WorkerResponse, parse_output,
     parse_response,
@@ -48,6 +49,29 @@ impl Execute for LocalExecutor {
                 });
             }
         }
+    }
+
+    fn run_now(&self, job: &Job) -> Option<Outcome> {
+        let is_plain_call =
+            job.node.kind == NodeKind::Task && job.node.options.run_in == RunIn::Thread;
+        is_plain_call.then(|| self.judge(job, self.run_blocking(job)))
+    }
+
+    fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter) {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let began = Instant::now();
+            let mut ran = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                if began.elapsed() >= BATCH_BUDGET || job.cancel.is_cancelled() {
+                    break;
+                }
+                let start = Instant::now();
+                let outcome = this.judge(job, this.run_blocking(job));
+                ran.push((job.node.id, outcome, start.elapsed()));
+            }
+            done.finish(ran);
+        });
     }
 }
 

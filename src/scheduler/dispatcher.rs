@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::batch::{BATCH_BUDGET, MAX_BATCH, SpeedLog};
 use super::policy::{RetryPolicy, jitter_sample};
 use super::state::{Limits, NodeState, Phase, ReadyEntry, ReadyQueue};
 use super::{
-    Completer, Execute, Interruption, Job, NodeReport, Observe, Outcome, RunLimits, RunReport,
+    BatchCompleter, Completer, Execute, Interruption, Job, NodeReport, Observe, Outcome, RunLimits,
+    RunReport,
 };
 use crate::dag::{Dag, NodeId};
 use crate::events::{RunEvent, Status, TaskError};
@@ -23,6 +25,10 @@ const FORCE_WAIT: Duration = Duration::from_millis(500);
 
 pub(super) enum Message {
     Done(NodeId, Outcome),
+    BatchDone {
+        ran: Vec<(NodeId, Outcome, Duration)>,
+        unstarted: Vec<NodeId>,
+    },
     RetryDue(NodeId),
 }
 
@@ -65,6 +71,7 @@ struct Dispatcher<E, O> {
     deferred: VecDeque<ReadyEntry>,
     dynamic_created: usize,
     started: Instant,
+    speed: SpeedLog,
 }
 
 impl<E: Execute, O: Observe> Dispatcher<E, O> {
@@ -96,6 +103,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             deferred: VecDeque::new(),
             dynamic_created: 0,
             started: Instant::now(),
+            speed: SpeedLog::default(),
             dag,
         };
         d.add_states(0);
@@ -218,8 +226,10 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         }
     }
 
-    /// Starts ready nodes while job slots and limits allow.
+    /// Starts ready nodes while job slots and limits allow. Trusted-fast calls go out in
+    /// batches when plenty are ready, or run right here for up to [`BATCH_BUDGET`] when few are.
     fn launch(&mut self) {
+        let inline_until = Instant::now() + BATCH_BUDGET;
         while !self.is_stopping && self.running < self.run.jobs {
             let Some(entry) = self.ready.pop() else { break };
             let node = self.dag.node_arc(entry.id);
@@ -230,16 +240,83 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             if !self.limits.try_acquire(&node.limits, entry) {
                 continue;
             }
-            self.start(entry.id);
+            let is_fast = self.speed.is_fast(&node);
+            if is_fast && self.ready.len() >= self.run.jobs {
+                self.start_batch(entry.id);
+            } else if !(is_fast && Instant::now() < inline_until && self.run_inline(entry.id)) {
+                self.start(entry.id);
+            }
         }
     }
 
+    /// Runs one call on the dispatcher's own thread; false if the executor cannot.
+    fn run_inline(&mut self, id: NodeId) -> bool {
+        let job = self.job_for(id);
+        let began = Instant::now();
+        let Some(outcome) = self.executor.run_now(&job) else {
+            self.states[id.index()].attempts -= 1;
+            return false;
+        };
+        let took = began.elapsed();
+        self.states[id.index()].first_start.get_or_insert(began);
+        self.observer.observe(&RunEvent::NodeStarted {
+            name: job.node.name.clone(),
+            attempt: job.attempt,
+        });
+        self.settle(id, outcome, took);
+        true
+    }
+
+    /// Starts `first` with the fast ready calls behind it, up to a fair share of the queue.
+    fn start_batch(&mut self, first: NodeId) {
+        let share = (self.ready.len() + 1)
+            .div_ceil(self.run.jobs)
+            .clamp(1, MAX_BATCH);
+        let mut ids = vec![first];
+        while ids.len() < share {
+            let next = match self.ready.peek() {
+                Some(e) if self.speed.is_fast(self.dag.node(e.id)) => e.id,
+                _ => break,
+            };
+            self.ready.pop();
+            ids.push(next);
+        }
+        let jobs = ids.iter().map(|&id| self.job_for(id)).collect();
+        self.running += 1;
+        let done = BatchCompleter {
+            tx: self.tx.clone(),
+            nodes: ids,
+            sent: false,
+        };
+        self.executor.start_batch(jobs, done);
+    }
+
     fn start(&mut self, id: NodeId) {
+        self.states[id.index()]
+            .first_start
+            .get_or_insert_with(Instant::now);
+        let job = self.job_for(id);
+        self.running += 1;
+        self.is_expanding |= job.node.kind.is_expansion();
+        self.observer.observe(&RunEvent::NodeStarted {
+            name: job.node.name.clone(),
+            attempt: job.attempt,
+        });
+        let done = Completer {
+            tx: self.tx.clone(),
+            node: id,
+            sent: false,
+        };
+        self.executor.start(job, done);
+    }
+
+    /// Marks `id` running and prepares its next attempt.
+    fn job_for(&mut self, id: NodeId) -> Job {
         let node = self.dag.node_arc(id);
         let state = &mut self.states[id.index()];
         state.phase = Phase::Running;
         state.attempts += 1;
-        state.first_start.get_or_insert_with(Instant::now);
+        state.attempt_start = Some(Instant::now());
         let attempt = state.attempts;
         let inputs = self
             .dag
@@ -253,13 +330,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 )
             })
             .collect();
-        self.running += 1;
-        self.is_expanding |= node.kind.is_expansion();
-        self.observer.observe(&RunEvent::NodeStarted {
-            name: node.name.clone(),
-            attempt,
-        });
-        let job = Job {
+        Job {
             node,
             attempt,
             inputs,
@@ -270,20 +341,13 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 .run
                 .max_dynamic_tasks
                 .saturating_sub(self.dynamic_created),
-        };
-        self.executor.start(
-            job,
-            Completer {
-                tx: self.tx.clone(),
-                node: id,
-                sent: false,
-            },
-        );
+        }
     }
 
     fn handle(&mut self, msg: Message) {
         match msg {
             Message::Done(id, outcome) => self.on_done(id, outcome),
+            Message::BatchDone { ran, unstarted } => self.on_batch_done(ran, unstarted),
             Message::RetryDue(id) => {
                 self.retries_pending -= 1;
                 if self.states[id.index()].phase == Phase::Retrying {
@@ -302,6 +366,46 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         if node.kind.is_expansion() {
             self.is_expanding = false;
             self.ready.extend(self.deferred.drain(..));
+        }
+        let took = self.states[id.index()]
+            .attempt_start
+            .map_or(Duration::ZERO, |s| s.elapsed());
+        self.settle(id, outcome, took);
+    }
+
+    /// A batch ran: each attempt that ran is settled as if it had run alone (reported as
+    /// started now), the others go back to the ready queue.
+    fn on_batch_done(&mut self, ran: Vec<(NodeId, Outcome, Duration)>, unstarted: Vec<NodeId>) {
+        self.running -= 1;
+        let now = Instant::now();
+        for (id, outcome, took) in ran {
+            let state = &mut self.states[id.index()];
+            state
+                .first_start
+                .get_or_insert(now.checked_sub(took).unwrap_or(now));
+            let (name, attempt) = (self.dag.node(id).name.clone(), state.attempts);
+            self.observer
+                .observe(&RunEvent::NodeStarted { name, attempt });
+            self.settle(id, outcome, took);
+        }
+        for id in unstarted {
+            let state = &mut self.states[id.index()];
+            state.attempts -= 1;
+            if self.is_stopping {
+                self.complete(id, Status::Cancelled, None);
+            } else {
+                self.push_ready(id);
+            }
+        }
+    }
+
+    /// Applies the outcome of one attempt that took `took`.
+    fn settle(&mut self, id: NodeId, outcome: Outcome, took: Duration) {
+        let node = self.dag.node_arc(id);
+        if let (Outcome::Succeeded(_), Some(task)) = (&outcome, node.task.as_deref()) {
+            if super::batch::is_batchable(&node) {
+                self.speed.record(task, took);
+            }
         }
         match outcome {
             Outcome::Succeeded(v) => self.succeed(id, v),

@@ -1,6 +1,7 @@
 //! Runs a flow graph: one dispatcher owns all run state and reacts to worker completions,
 //! signals and the run's deadline. Executors do the work behind the [`Execute`] trait.
 
+mod batch;
 mod dispatcher;
 mod policy;
 mod state;
@@ -11,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
 
 use crate::dag::{Node, NodeId};
@@ -83,9 +85,62 @@ impl Drop for Completer {
     }
 }
 
-/// Does the work of nodes. `start` must not block: it spawns and returns.
+/// Reports the outcomes of a batch: the attempts that ran, in order, with how long each
+/// took, and the jobs it did not reach. Dropping it unreported fails the whole batch.
+pub(crate) struct BatchCompleter {
+    tx: mpsc::UnboundedSender<dispatcher::Message>,
+    nodes: Vec<NodeId>,
+    sent: bool,
+}
+
+impl BatchCompleter {
+    pub(crate) fn finish(mut self, ran: Vec<(NodeId, Outcome, Duration)>) {
+        self.sent = true;
+        let unstarted = self.nodes.split_off(ran.len());
+        let _ = self
+            .tx
+            .send(dispatcher::Message::BatchDone { ran, unstarted });
+    }
+}
+
+impl Drop for BatchCompleter {
+    fn drop(&mut self) {
+        if !self.sent {
+            let ran = self
+                .nodes
+                .iter()
+                .map(|&id| {
+                    let error = TaskError::new("the worker running this task stopped unexpectedly");
+                    (
+                        id,
+                        Outcome::Failed {
+                            error,
+                            is_retryable: false,
+                        },
+                        Duration::ZERO,
+                    )
+                })
+                .collect();
+            let _ = self.tx.send(dispatcher::Message::BatchDone {
+                ran,
+                unstarted: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Does the work of nodes. `start` and `start_batch` must not block: they spawn and return.
 pub(crate) trait Execute: Send + Sync + 'static {
     fn start(self: &Arc<Self>, job: Job, done: Completer);
+
+    /// Runs `jobs` one after another on one worker, stopping early once [`BATCH_BUDGET`] is
+    /// spent or the run is cancelled; reports the ones that ran.
+    fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter);
+
+    /// Runs `job` on the calling thread, if this executor can; `None` otherwise. Only used
+    /// for calls of tasks that have proved to take microseconds (a chain of them would
+    /// otherwise pay two thread hand-offs per link).
+    fn run_now(&self, job: &Job) -> Option<Outcome>;
 }
 
 /// Receives every event of a run, in order, on the dispatcher's task.

@@ -30,6 +30,8 @@ pub(super) struct NodeState {
     pub(super) remaining: u32,
     pub(super) attempts: u32,
     pub(super) first_start: Option<Instant>,
+    /// When the current (or last) attempt was handed to the executor.
+    pub(super) attempt_start: Option<Instant>,
     pub(super) duration: Duration,
     pub(super) error: Option<TaskError>,
     pub(super) reason: Option<String>,
@@ -46,6 +48,7 @@ impl NodeState {
             remaining,
             attempts: 0,
             first_start: None,
+            attempt_start: None,
             duration: Duration::ZERO,
             error: None,
             reason: None,

@@ -1,6 +1,7 @@
 //! Dispatcher tests with a fake executor on tokio's paused clock: no real sleeps, no processes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,46 +35,98 @@ struct Record {
 struct FakeExecutor {
     behaviors: HashMap<String, Behavior>,
     log: Mutex<Vec<Record>>,
+    /// How many attempts each batch ran.
+    batches: Mutex<Vec<usize>>,
+    /// How many attempts ran on the dispatcher's thread.
+    inline: AtomicUsize,
     epoch: Instant,
 }
 
+impl FakeExecutor {
+    /// One attempt on the paused clock, as a worker would run it.
+    async fn attempt(&self, job: &Job) -> Outcome {
+        let b = self
+            .behaviors
+            .get(&job.node.name)
+            .cloned()
+            .unwrap_or_default();
+        let start = self.epoch.elapsed();
+        let cancelled = tokio::select! {
+            () = tokio::time::sleep(b.duration) => false,
+            () = job.cancel.cancelled() => true,
+        };
+        let end = self.epoch.elapsed();
+        let record = Record {
+            name: job.node.name.clone(),
+            attempt: job.attempt,
+            start,
+            end,
+        };
+        self.log.lock().unwrap().push(record);
+        if cancelled {
+            Outcome::Cancelled
+        } else if b.failing_attempts.contains(&job.attempt) {
+            let error = crate::events::TaskError::new("boom");
+            Outcome::Failed {
+                error,
+                is_retryable: true,
+            }
+        } else if let Some((names, width)) = &b.expansion {
+            Outcome::Expanded(expansion(job.next_id, names, *width))
+        } else {
+            // A task's value: the sum of its inputs plus one.
+            let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
+            Outcome::Succeeded(Value::int(sum + 1))
+        }
+    }
+}
+
 impl Execute for FakeExecutor {
+    /// Instant behaviours run in place, like a real executor's trusted-fast calls.
+    fn run_now(&self, job: &Job) -> Option<Outcome> {
+        let b = self
+            .behaviors
+            .get(&job.node.name)
+            .cloned()
+            .unwrap_or_default();
+        if !b.duration.is_zero() || b.expansion.is_some() || !b.failing_attempts.is_empty() {
+            return None;
+        }
+        let at = self.epoch.elapsed();
+        let record = Record {
+            name: job.node.name.clone(),
+            attempt: job.attempt,
+            start: at,
+            end: at,
+        };
+        self.log.lock().unwrap().push(record);
+        self.inline.fetch_add(1, Ordering::Relaxed);
+        let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
+        Some(Outcome::Succeeded(Value::int(sum + 1)))
+    }
+
+    fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let began = Instant::now();
+            let mut ran = Vec::new();
+            for job in &jobs {
+                if began.elapsed() >= BATCH_BUDGET {
+                    break;
+                }
+                let start = Instant::now();
+                let outcome = this.attempt(job).await;
+                ran.push((job.node.id, outcome, start.elapsed()));
+            }
+            this.batches.lock().unwrap().push(ran.len());
+            done.finish(ran);
+        });
+    }
+
     fn start(self: &Arc<Self>, job: Job, done: Completer) {
         let this = self.clone();
         tokio::spawn(async move {
-            let b = this
-                .behaviors
-                .get(&job.node.name)
-                .cloned()
-                .unwrap_or_default();
-            let start = this.epoch.elapsed();
-            let cancelled = tokio::select! {
-                () = tokio::time::sleep(b.duration) => false,
-                () = job.cancel.cancelled() => true,
-            };
-            let end = this.epoch.elapsed();
-            let record = Record {
-                name: job.node.name.clone(),
-                attempt: job.attempt,
-                start,
-                end,
-            };
-            this.log.lock().unwrap().push(record);
-            let outcome = if cancelled {
-                Outcome::Cancelled
-            } else if b.failing_attempts.contains(&job.attempt) {
-                let error = crate::events::TaskError::new("boom");
-                Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                }
-            } else if let Some((names, width)) = &b.expansion {
-                Outcome::Expanded(expansion(job.next_id, names, *width))
-            } else {
-                // A task's value: the sum of its inputs plus one.
-                let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
-                Outcome::Succeeded(Value::int(sum + 1))
-            };
+            let outcome = this.attempt(&job).await;
             done.finish(outcome);
         });
     }
@@ -126,6 +179,10 @@ fn node(id: u32, name: &str, deps: &[u32]) -> Node {
 
 struct Harness {
     nodes: Vec<Node>,
+    /// Filled after a run: the size of each batch the dispatcher sent.
+    batches: Arc<Mutex<Vec<usize>>>,
+    /// Filled after a run: how many attempts ran on the dispatcher's thread.
+    inline: Arc<AtomicUsize>,
     behaviors: HashMap<String, Behavior>,
     limits: RunLimits,
     output: Value,
@@ -157,6 +214,8 @@ impl Harness {
     fn new(nodes: Vec<Node>) -> Self {
         Self {
             nodes,
+            batches: Arc::default(),
+            inline: Arc::default(),
             behaviors: HashMap::new(),
             limits: RunLimits {
                 jobs: 4,
@@ -184,6 +243,8 @@ impl Harness {
             let executor = Arc::new(FakeExecutor {
                 behaviors: self.behaviors,
                 log: Mutex::new(Vec::new()),
+                batches: Mutex::new(Vec::new()),
+                inline: AtomicUsize::new(0),
                 epoch: Instant::now(),
             });
             let events = Events::default();
@@ -198,6 +259,9 @@ impl Harness {
             .await;
             let log = executor.log.lock().unwrap().clone();
             let seen = events.0.lock().unwrap().clone();
+            *self.batches.lock().unwrap() = executor.batches.lock().unwrap().clone();
+            self.inline
+                .store(executor.inline.load(Ordering::Relaxed), Ordering::Relaxed);
             (report, log, seen)
         })
     }
@@ -471,4 +535,59 @@ fn an_empty_graph_succeeds() {
     let (report, log, _) = Harness::new(Vec::new()).run();
     assert!(report.is_success());
     assert!(log.is_empty());
+}
+
+#[test]
+fn fast_tasks_are_batched_without_breaking_order_or_results() {
+    // 200 instant calls of one task, then a sum over all of them.
+    let mut nodes: Vec<Node> = (0..200)
+        .map(|i| {
+            let mut n = node(i, &format!("sq{i}"), &[]);
+            n.task = Some("sq".to_owned());
+            n
+        })
+        .collect();
+    nodes.push(node(200, "sum", &(0..200).collect::<Vec<_>>()));
+    let mut h = Harness::new(nodes);
+    h.limits.jobs = 2;
+    h.output = Value::handles(&[NodeId(200)]);
+    let batches = h.batches.clone();
+    let (report, log, _) = h.run();
+    assert!(report.is_success());
+    assert_eq!(report.output.unwrap().to_json(), serde_json::json!([201]));
+    let batches = batches.lock().unwrap().clone();
+    assert!(!batches.is_empty(), "trusted fast tasks go out in batches");
+    assert!(
+        batches.iter().all(|&n| n <= 100),
+        "a batch takes at most a fair share: {batches:?}"
+    );
+    assert_eq!(log.len(), 201, "every call ran exactly once");
+}
+
+#[test]
+fn a_chain_of_fast_calls_runs_in_place_in_order() {
+    let nodes: Vec<Node> = (0..100)
+        .map(|i| {
+            let mut n = if i == 0 {
+                node(0, "inc0", &[])
+            } else {
+                node(i, &format!("inc{i}"), &[i - 1])
+            };
+            n.task = Some("inc".to_owned());
+            n
+        })
+        .collect();
+    let mut h = Harness::new(nodes);
+    h.output = Value::handles(&[NodeId(99)]);
+    let inline = h.inline.clone();
+    let (report, log, _) = h.run();
+    assert!(
+        inline.load(Ordering::Relaxed) > 80,
+        "after the first calls prove fast, the rest run in place"
+    );
+    assert!(report.is_success());
+    assert_eq!(report.output.unwrap().to_json(), serde_json::json!([100]));
+    let order: Vec<String> = log.iter().map(|r| r.name.clone()).collect();
+    let expected: Vec<String> = (0..100).map(|i| format!("inc{i}")).collect();
+    assert_eq!(order, expected);
 }
