@@ -28,12 +28,15 @@ impl Status {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TaskError {
     pub(crate) message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) loc: Option<SourceLoc>,
     /// The call chain of a Rhai error, innermost first: "in `helper` at f.rhai:3:5".
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) trace: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What may fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) help: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) exit_code: Option<i32>,
 }
 
@@ -43,6 +46,7 @@ impl TaskError {
             message: message.into(),
             loc: None,
             trace: Vec::new(),
+            help: None,
             exit_code: None,
         }
     }

@@ -127,7 +127,8 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         params: built.params.to_json(),
     };
     if !config.quiet || !report.is_success() {
-        report::print_failures(&mut std::io::stderr(), &report);
+        let color = super::use_color(cli.global.color);
+        report::print_failures(&mut std::io::stderr(), &report, color);
     }
     let document = if config.json {
         Some(report::summary_json(&meta, &report))

@@ -5,6 +5,8 @@ use std::io::Write;
 use serde_json::json;
 
 use super::console::fmt_duration;
+use super::diagnostic::Sources;
+use crate::error::Diagnostic;
 use crate::events::Status;
 use crate::scheduler::{Interruption, RunReport};
 
@@ -79,8 +81,8 @@ fn counts(report: &RunReport) -> serde_json::Map<String, serde_json::Value> {
     m
 }
 
-/// The closing lines on stderr: counts, then each failure with its position and call chain.
-pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
+/// The closing lines on stderr: counts, then each failure with its source line and call chain.
+pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport, color: bool) {
     let c = counts(report);
     let parts: Vec<String> = c
         .iter()
@@ -104,6 +106,7 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
             parts.join(", ")
         }
     );
+    let mut sources = Sources::default();
     for n in report
         .nodes
         .iter()
@@ -115,12 +118,16 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport) {
         } else {
             String::new()
         };
-        let _ = writeln!(out, "\nerror: `{}`{attempts}: {}", n.name, e.message);
-        if let Some(loc) = &e.loc {
-            let _ = writeln!(out, " --> {loc}");
-        }
+        let mut d =
+            Diagnostic::new(format!("`{}`{attempts}: {}", n.name, e.message)).at(e.loc.clone());
+        d.help.clone_from(&e.help);
         for frame in &e.trace {
-            let _ = writeln!(out, "  {frame}");
+            d = d.note(frame.clone(), None);
         }
+        let _ = write!(
+            out,
+            "\n{}",
+            super::diagnostic::render(&d, color, &mut sources)
+        );
     }
 }

@@ -94,6 +94,11 @@ fn lowercase_first(s: &str) -> String {
 
 /// A diagnostic for an error raised while a script's top level or a flow body ran.
 pub(crate) fn eval_diagnostic(e: &EvalAltResult, file: &str) -> Diagnostic {
+    diagnose(e, file, true)
+}
+
+/// `is_building`: the code ran in flow-building mode, where handles stand for results.
+fn diagnose(e: &EvalAltResult, file: &str, is_building: bool) -> Diagnostic {
     let (inner, source, chain) = unwind(e, file);
     let (message, payload) = message_of(inner);
     let here = loc(&source, inner.position());
@@ -104,7 +109,8 @@ pub(crate) fn eval_diagnostic(e: &EvalAltResult, file: &str) -> Diagnostic {
         }
         None => Diagnostic::new(message.clone()).at(here),
     };
-    if d.help.is_none() && mentions_handle(inner, &message) {
+    if d.help.is_none() && (message.contains("Handle") || is_building && is_loop_over_value(inner))
+    {
         d = d.help(HANDLE_HELP);
     }
     for (name, at) in chain.into_iter().rev() {
@@ -113,21 +119,27 @@ pub(crate) fn eval_diagnostic(e: &EvalAltResult, file: &str) -> Diagnostic {
     d
 }
 
-/// Whether a Rhai error came from treating a handle as a plain value.
-fn mentions_handle(e: &EvalAltResult, message: &str) -> bool {
-    message.contains("Handle")
-        || matches!(
-            e,
-            EvalAltResult::ErrorFor(_) | EvalAltResult::ErrorMismatchDataType(..)
-        ) && message.to_lowercase().contains("handle")
+/// A `for` loop over something not iterable: in a flow body, almost always a handle, whose
+/// type Rhai's message does not name.
+fn is_loop_over_value(e: &EvalAltResult) -> bool {
+    matches!(e, EvalAltResult::ErrorFor(_))
 }
 
 /// A task error for a failed task body: innermost message, position and call chain.
 pub(crate) fn task_error(e: &EvalAltResult, file: &str) -> TaskError {
-    let d = eval_diagnostic(e, file);
+    to_task_error(diagnose(e, file, false))
+}
+
+/// A task error for code that ran in building mode at run time (`.then`, map closures).
+pub(crate) fn expansion_error(e: &EvalAltResult, file: &str) -> TaskError {
+    to_task_error(diagnose(e, file, true))
+}
+
+fn to_task_error(d: Diagnostic) -> TaskError {
     TaskError {
         message: d.message,
         loc: d.loc,
+        help: d.help,
         trace: d
             .notes
             .into_iter()

@@ -10,10 +10,14 @@ pub(crate) const HANDLE_HELP: &str = "a task's result is not known while the flo
 use `.then(|value| ...)` to act on it when it is, or `.map(task)` to fan out over a list";
 
 fn misuse(ctx: &NativeCallContext, what: &str) -> Box<EvalAltResult> {
-    let d = crate::error::Diagnostic::new(format!(
-        "cannot use a task result with `{what}` while building the flow"
-    ))
-    .help(HANDLE_HELP);
+    refuse(
+        ctx,
+        format!("cannot use a task result with `{what}` while building the flow"),
+    )
+}
+
+fn refuse(ctx: &NativeCallContext, message: String) -> Box<EvalAltResult> {
+    let d = crate::error::Diagnostic::new(message).help(HANDLE_HELP);
     super::api::script_error(ctx, d)
 }
 
@@ -50,6 +54,12 @@ pub(crate) fn register(engine: &mut Engine) {
         |ctx: NativeCallContext,
          _: &mut Handle,
          _: Dynamic|
-         -> Result<Dynamic, Box<EvalAltResult>> { Err(misuse(&ctx, "[]")) },
+         -> Result<Dynamic, Box<EvalAltResult>> {
+            Err(refuse(
+                &ctx,
+                "cannot read a field or an index of a task result while building the flow"
+                    .to_owned(),
+            ))
+        },
     );
 }

@@ -12,7 +12,7 @@ use rhai::{
 use tokio_util::sync::CancellationToken;
 
 use super::build::{self, BuildContext, Built};
-use super::diagnostics::task_error;
+use super::diagnostics::{expansion_error, task_error};
 use super::options::{OutputFormat, ScriptFn};
 use super::payload::{Payload, PayloadKind};
 use super::value::{self, Quote, Value, check_data, substitute};
@@ -514,7 +514,7 @@ impl Runtime {
                 nodes: built.nodes,
                 output: built.output,
             }),
-            Err(e) => Err(task_error(&e, &self.cx.file)),
+            Err(e) => Err(expansion_error(&e, &self.cx.file)),
         }
     }
 }

@@ -7,6 +7,7 @@ mod examples;
 mod export_dot;
 mod list;
 mod params;
+mod process;
 mod retries_timeouts;
 mod run;
 mod scheduling;
