@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
 
-use super::{api, build, runtime};
+use super::{api, build, running};
 
 /// Limits that hold in every build profile (see docs/script-api.md, "Limits").
 pub(crate) mod limits {
@@ -52,17 +52,17 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
         }
         Mode::Run => {
             engine.set_max_operations(0);
-            engine.on_progress(runtime::check_cancelled);
+            engine.on_progress(running::check_cancelled);
         }
     }
-    engine.on_print(runtime::log_print);
-    engine.on_debug(runtime::log_debug);
+    engine.on_print(running::log_print);
+    engine.on_debug(running::log_debug);
     build::register(&mut engine);
     if mode == Mode::Build {
         build::register_build_only(&mut engine);
     }
     api::register(&mut engine);
-    runtime::register(&mut engine);
+    running::register(&mut engine);
     engine
 }
 

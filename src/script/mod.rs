@@ -9,6 +9,7 @@ mod misuse;
 mod options;
 mod params;
 mod payload;
+mod running;
 mod runtime;
 mod value;
 mod worker;

@@ -1,0 +1,298 @@
+//! Applying outcomes: results, retries, expansions, skips after failures, and the report at
+//! the end of the run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Dispatcher, Message};
+use crate::dag::NodeId;
+use crate::events::{RunEvent, Status, TaskError};
+use crate::scheduler::policy::{RetryPolicy, jitter_sample};
+use crate::scheduler::state::Phase;
+use crate::scheduler::{Execute, NodeReport, Observe, Outcome, RunReport};
+use crate::script::{Expansion, FailurePolicy, Value};
+
+impl<E: Execute, O: Observe> Dispatcher<E, O> {
+    pub(super) fn on_done(&mut self, id: NodeId, outcome: Outcome) {
+        self.running -= 1;
+        let node = self.dag.node_arc(id);
+        for entry in self.limits.release(&node.limits) {
+            self.ready.push(entry);
+        }
+        if node.kind.is_expansion() {
+            self.is_expanding = false;
+            self.ready.extend(self.deferred.drain(..));
+        }
+        let took = self.states[id.index()]
+            .attempt_start
+            .map_or(Duration::ZERO, |s| s.elapsed());
+        self.settle(id, outcome, took);
+    }
+
+    /// A batch ran: each attempt that ran is settled as if it had run alone (reported as
+    /// started now), the others go back to the ready queue.
+    pub(super) fn on_batch_done(
+        &mut self,
+        ran: Vec<(NodeId, Outcome, Duration)>,
+        unstarted: Vec<NodeId>,
+    ) {
+        self.running -= 1;
+        let now = Instant::now();
+        for (id, outcome, took) in ran {
+            let state = &mut self.states[id.index()];
+            state
+                .first_start
+                .get_or_insert(now.checked_sub(took).unwrap_or(now));
+            let (name, attempt) = (self.dag.node(id).name.clone(), state.attempts);
+            self.observer
+                .observe(&RunEvent::NodeStarted { name, attempt });
+            self.settle(id, outcome, took);
+        }
+        for id in unstarted {
+            let state = &mut self.states[id.index()];
+            state.attempts -= 1;
+            if self.is_stopping {
+                self.complete(id, Status::Cancelled, None);
+            } else {
+                self.push_ready(id);
+            }
+        }
+    }
+
+    /// Applies the outcome of one attempt that took `took`.
+    pub(super) fn settle(&mut self, id: NodeId, outcome: Outcome, took: Duration) {
+        let node = self.dag.node_arc(id);
+        if let (Outcome::Succeeded(_), Some(task)) = (&outcome, node.task.as_deref()) {
+            if crate::scheduler::batch::is_batchable(&node) {
+                self.speed.record(task, took);
+            }
+        }
+        match outcome {
+            Outcome::Succeeded(v) => self.succeed(id, v),
+            Outcome::Expanded(e) => self.expand(id, e),
+            Outcome::Failed {
+                error,
+                is_retryable,
+            } => self.attempt_failed(id, Status::Failed, error, is_retryable),
+            Outcome::TimedOut => {
+                let after = node.options.timeout.map_or_else(String::new, |t| {
+                    format!(" after {}", crate::script::fmt_duration(t))
+                });
+                self.attempt_failed(
+                    id,
+                    Status::TimedOut,
+                    TaskError::new(format!("timed out{after}")),
+                    true,
+                );
+            }
+            Outcome::Cancelled => self.complete(id, Status::Cancelled, None),
+        }
+    }
+
+    fn succeed(&mut self, id: NodeId, v: Value) {
+        self.results[id.index()] = Some(Arc::new(v));
+        self.complete(id, Status::Succeeded, None);
+    }
+
+    fn attempt_failed(&mut self, id: NodeId, status: Status, err: TaskError, is_retryable: bool) {
+        let node = self.dag.node_arc(id);
+        let attempts = self.states[id.index()].attempts;
+        let policy = RetryPolicy::from_options(&node.options);
+        let seed =
+            u64::from(id.0) << 32 | u64::from(attempts) ^ self.started.elapsed().as_nanos() as u64;
+        let delay = policy
+            .delay_before(attempts + 1, jitter_sample(seed))
+            .filter(|_| is_retryable && !self.is_stopping);
+        let Some(delay) = delay else {
+            return self.complete(id, status, Some(err));
+        };
+        self.observer.observe(&RunEvent::NodeRetrying {
+            name: node.name.clone(),
+            attempt: attempts + 1,
+            delay,
+            error: err,
+        });
+        self.states[id.index()].phase = Phase::Retrying;
+        self.retries_pending += 1;
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = tx.send(Message::RetryDue(id));
+        });
+    }
+
+    fn expand(&mut self, id: NodeId, expansion: Expansion) {
+        let name = self.dag.node(id).name.clone();
+        let count = expansion.nodes.len();
+        if self.dynamic_created + count > self.run.max_dynamic_tasks {
+            let err = TaskError::new(format!(
+                "expanding `{name}` would create {count} nodes, over the limit of {} dynamic tasks (`--max-dynamic-tasks`)",
+                self.run.max_dynamic_tasks
+            ));
+            return self.complete(id, Status::Failed, Some(err));
+        }
+        let first = self.dag.len();
+        if let Err(d) = self.dag.extend(expansion.nodes, id) {
+            let mut err = TaskError::new(d.message);
+            err.loc = d.loc;
+            return self.complete(id, Status::Failed, Some(err));
+        }
+        self.dynamic_created += count;
+        self.observer.observe(&RunEvent::NodeExpanded {
+            name,
+            children: count,
+        });
+        self.add_states(first);
+        self.await_result(id, expansion.output);
+    }
+
+    /// Finishes `id` with `output` once every node it refers to has succeeded.
+    fn await_result(&mut self, id: NodeId, output: Value) {
+        let pending: Vec<NodeId> = output
+            .pending_nodes()
+            .into_iter()
+            .filter(|p| self.results[p.index()].is_none())
+            .collect();
+        if let Some(failed) = pending.iter().find(|p| {
+            self.states[p.index()]
+                .status()
+                .is_some_and(|s| !s.is_success())
+        }) {
+            return self.skip(id, *failed);
+        }
+        if pending.is_empty() {
+            let resolved = output.resolve(&|n| self.result_of(n));
+            return self.succeed(id, resolved);
+        }
+        self.states[id.index()].phase = Phase::Resolving;
+        for p in &pending {
+            self.resolvers.entry(*p).or_default().push(id);
+        }
+        self.unresolved.insert(
+            id,
+            (output, u32::try_from(pending.len()).unwrap_or(u32::MAX)),
+        );
+    }
+
+    fn result_of(&self, id: NodeId) -> Value {
+        self.results[id.index()]
+            .as_deref()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Records the end of a node and wakes (or skips) what waits for it.
+    pub(super) fn complete(&mut self, id: NodeId, status: Status, error: Option<TaskError>) {
+        let state = &mut self.states[id.index()];
+        state.phase = Phase::Done(status);
+        state.duration = state.first_start.map_or(Duration::ZERO, |s| s.elapsed());
+        state.error.clone_from(&error);
+        let (attempts, duration) = (state.attempts, state.duration);
+        let name = self.dag.node(id).name.clone();
+        self.observer.observe(&RunEvent::NodeFinished {
+            name,
+            status,
+            attempts,
+            duration,
+            error,
+        });
+        let dependents: Vec<NodeId> = self.dag.dependents(id).collect();
+        let resolvers = self.resolvers.remove(&id).unwrap_or_default();
+        if status.is_success() {
+            for d in dependents {
+                let s = &mut self.states[d.index()];
+                s.remaining -= 1;
+                if s.remaining == 0 && s.phase == Phase::Waiting {
+                    self.push_ready(d);
+                }
+            }
+            for r in resolvers {
+                self.resolved_one(r);
+            }
+            return;
+        }
+        if status == Status::Skipped || self.run.on_failure == FailurePolicy::KeepGoing {
+            for d in dependents.into_iter().chain(resolvers) {
+                if !self.states[d.index()].is_done() {
+                    self.skip(d, id);
+                }
+            }
+        }
+        if matches!(status, Status::Failed | Status::TimedOut)
+            && self.run.on_failure == FailurePolicy::FailFast
+            && !self.is_stopping
+        {
+            self.stop();
+        }
+    }
+
+    fn resolved_one(&mut self, r: NodeId) {
+        let Some(entry) = self.unresolved.get_mut(&r) else {
+            return;
+        };
+        entry.1 -= 1;
+        if entry.1 == 0 {
+            let (output, _) = self.unresolved.remove(&r).expect("invariant: present");
+            let resolved = output.resolve(&|n| self.result_of(n));
+            self.succeed(r, resolved);
+        }
+    }
+
+    pub(super) fn skip(&mut self, id: NodeId, because: NodeId) {
+        let reason = format!("`{}` did not succeed", self.dag.node(because).name);
+        self.states[id.index()].reason = Some(reason);
+        self.unresolved.remove(&id);
+        self.complete(id, Status::Skipped, None);
+    }
+
+    /// Marks what never ran and builds the report.
+    pub(super) fn finish(mut self, output: &Value) -> RunReport {
+        for id in self.dag.topo_order() {
+            if self.states[id.index()].is_done() {
+                continue;
+            }
+            let failed_dep = self.dag.deps(id).find(|d| {
+                self.states[d.index()]
+                    .status()
+                    .is_some_and(|s| !s.is_success())
+            });
+            match failed_dep {
+                Some(dep) if self.states[dep.index()].status() != Some(Status::Cancelled) => {
+                    self.skip(id, dep)
+                }
+                _ => self.complete(id, Status::Cancelled, None),
+            }
+        }
+        let duration = self.started.elapsed();
+        let is_success = self.interruption.is_none()
+            && self
+                .states
+                .iter()
+                .all(|s| s.status().is_some_and(Status::is_success));
+        let output = is_success.then(|| output.resolve(&|n| self.result_of(n)));
+        let nodes = self
+            .states
+            .into_iter()
+            .zip(self.dag.nodes())
+            .map(|(s, n)| NodeReport {
+                id: n.id,
+                name: n.name.clone(),
+                task: n.task.clone(),
+                status: s.status().unwrap_or(Status::Cancelled),
+                attempts: s.attempts,
+                duration: s.duration,
+                started_ms: s.first_start.map(|t| {
+                    u64::try_from(t.duration_since(self.started).as_millis()).unwrap_or(u64::MAX)
+                }),
+                error: s.error,
+                reason: s.reason,
+            })
+            .collect();
+        RunReport {
+            nodes,
+            output,
+            interruption: self.interruption,
+            duration,
+        }
+    }
+}
