@@ -17,13 +17,13 @@ use rhai::{
 };
 
 use super::Value;
-use super::api::{Registry, TaskKind, call_loc, option_diagnostic, script_error};
+use super::api::{Registry, TaskKind, call_loc, script_error};
 use super::payload::{Payload, PayloadKind};
 use super::value::{Handle, collect_handles};
 use crate::dag::{Dep, DepTarget, Limit, Node, NodeId, NodeKind};
 use crate::error::{Diagnostic, SourceLoc};
 
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+pub(super) type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// What flow-building needs from a loaded script; shared by every build of a run.
 pub(crate) struct BuildContext {
@@ -122,16 +122,16 @@ pub(crate) struct Built {
 
 /// The state of one build, kept in a thread-local while Rhai code runs in building mode.
 pub(crate) struct Builder {
-    cx: Arc<BuildContext>,
+    pub(super) cx: Arc<BuildContext>,
     base_id: u32,
     nodes: Vec<Node>,
     /// Namespace of the nodes being created, e.g. `sub/` inside a nested flow.
-    prefix: String,
+    pub(super) prefix: String,
     counters: HashMap<String, u32>,
 }
 
 thread_local! {
-    static BUILDER: RefCell<Option<Builder>> = const { RefCell::new(None) };
+    pub(super) static BUILDER: RefCell<Option<Builder>> = const { RefCell::new(None) };
 }
 
 pub(crate) fn is_building() -> bool {
@@ -160,14 +160,14 @@ impl Builder {
     }
 
     /// `square`, then `square#2`, `square#3` ... within the current namespace.
-    fn fresh_name(&mut self, base: &str) -> String {
+    pub(super) fn fresh_name(&mut self, base: &str) -> String {
         let full = format!("{}{base}", self.prefix);
         let n = self.counters.entry(full.clone()).or_insert(0);
         *n += 1;
         if *n == 1 { full } else { format!("{full}#{n}") }
     }
 
-    fn push(&mut self, mut node: Node) -> Handle {
+    pub(super) fn push(&mut self, mut node: Node) -> Handle {
         let id = NodeId(
             self.base_id
                 + u32::try_from(self.nodes.len()).expect("invariant: fewer than 2^32 nodes"),
@@ -177,7 +177,7 @@ impl Builder {
         Handle { id }
     }
 
-    fn node_mut(&mut self, h: Handle) -> Result<&mut Node, Diagnostic> {
+    pub(super) fn node_mut(&mut self, h: Handle) -> Result<&mut Node, Diagnostic> {
         h.id.0
             .checked_sub(self.base_id)
             .and_then(|i| self.nodes.get_mut(i as usize))
@@ -187,7 +187,7 @@ impl Builder {
     }
 }
 
-fn with_builder<T>(
+pub(super) fn with_builder<T>(
     ctx: &NativeCallContext,
     what: &str,
     f: impl FnOnce(&mut Builder) -> Result<T, Diagnostic>,
@@ -201,13 +201,13 @@ fn with_builder<T>(
     })
 }
 
-fn current_file() -> Arc<str> {
+pub(super) fn current_file() -> Arc<str> {
     BUILDER
         .with_borrow(|b| b.as_ref().map(|b| b.cx.file.clone()))
         .unwrap_or_else(|| "<script>".into())
 }
 
-fn data_deps(values: &[&Dynamic], loc: &SourceLoc) -> Vec<Dep> {
+pub(super) fn data_deps(values: &[&Dynamic], loc: &SourceLoc) -> Vec<Dep> {
     let mut ids = Vec::new();
     values.iter().for_each(|v| collect_handles(v, &mut ids));
     ids.sort_unstable();
@@ -221,45 +221,7 @@ fn data_deps(values: &[&Dynamic], loc: &SourceLoc) -> Vec<Dep> {
         .collect()
 }
 
-pub(crate) fn register(engine: &mut Engine) {
-    engine.register_type_with_name::<Handle>("Handle");
-    engine
-        .register_fn("to_string", |h: &mut Handle| h.sentinel())
-        .register_fn("to_debug", |h: &mut Handle| {
-            format!("<result of node {}>", h.id.0)
-        })
-        .register_fn("__flow", flow_native)
-        .register_fn("then", then_native)
-        .register_fn(
-            "fan_out",
-            |ctx: NativeCallContext, f: FnPtr, list: Dynamic| {
-                fan_out_native(&ctx, &f, list, &Map::new())
-            },
-        )
-        .register_fn(
-            "fan_out",
-            |ctx: NativeCallContext, f: FnPtr, list: Dynamic, o: Map| {
-                fan_out_native(&ctx, &f, list, &o)
-            },
-        )
-        .register_fn("after", after_native)
-        .register_fn("named", named_native)
-        .register_fn("options", options_native);
-    super::misuse::register(engine);
-}
-
-/// `map` for the flow-building engine only: task bodies keep Rhai's own `Array.map`.
-pub(crate) fn register_build_only(engine: &mut Engine) {
-    engine
-        .register_fn("map", |ctx: NativeCallContext, h: Handle, f: FnPtr| {
-            expansion_node(&ctx, h, f, &Map::new())
-        })
-        .register_fn("map", |ctx: NativeCallContext, arr: Array, f: FnPtr| {
-            static_fan_out(&ctx, &f, arr, &Map::new())
-        });
-}
-
-fn task_node(
+pub(super) fn task_node(
     b: &mut Builder,
     task: &str,
     args: Vec<Dynamic>,
@@ -314,7 +276,7 @@ fn node_native(ctx: &NativeCallContext, task: &str, args: Array) -> RhaiResult<H
     })
 }
 
-fn flow_native(ctx: NativeCallContext, flow: &str, args: Array) -> RhaiResult<Dynamic> {
+pub(super) fn flow_native(ctx: NativeCallContext, flow: &str, args: Array) -> RhaiResult<Dynamic> {
     let (ast, saved_prefix) = with_builder(&ctx, flow, |b| {
         let ns = b.fresh_name(flow);
         let ast =
@@ -334,262 +296,6 @@ fn flow_native(ctx: NativeCallContext, flow: &str, args: Array) -> RhaiResult<Dy
         }
     });
     result
-}
-
-/// `list.map(f)` in a flow body: a handle fans out at run time, a plain array right now.
-fn fan_out_native(
-    ctx: &NativeCallContext,
-    f: &FnPtr,
-    list: Dynamic,
-    opts: &Map,
-) -> RhaiResult<Dynamic> {
-    if let Some(h) = list.read_lock::<Handle>().map(|h| *h) {
-        return expansion_node(ctx, h, f.clone(), opts).map(Dynamic::from);
-    }
-    let arr = list.into_array().map_err(|t| {
-        script_error(
-            ctx,
-            Diagnostic::new(format!(
-                "`fan_out` needs an array or a task result, got {t}"
-            )),
-        )
-    })?;
-    static_fan_out(ctx, f, arr, opts)
-}
-
-/// Fan-out over a list known now: `square[0]`, `square[1]` ... for a task; a closure is called
-/// once per element.
-fn static_fan_out(
-    ctx: &NativeCallContext,
-    f: &FnPtr,
-    arr: Array,
-    opts: &Map,
-) -> RhaiResult<Dynamic> {
-    let task = BUILDER.with_borrow(|b| {
-        b.as_ref()
-            .and_then(|b| b.cx.registry.task(f.fn_name()).map(|t| t.name.clone()))
-    });
-    let Some(task) = task else {
-        let mut out = Array::with_capacity(arr.len());
-        for (i, item) in arr.into_iter().enumerate() {
-            out.push(call_with_item(ctx, f, item, i)?);
-        }
-        return Ok(out.into());
-    };
-    let loc = call_loc(ctx, &current_file());
-    let handles = with_builder(ctx, "fan_out", |b| {
-        let group = b.fresh_name(&task);
-        let limit = fan_out_limit(&group, opts)?;
-        let mut handles = Array::with_capacity(arr.len());
-        for (i, item) in arr.into_iter().enumerate() {
-            let h = task_node(b, &task, vec![item], loc.clone(), format!("{group}[{i}]"))?;
-            let node = b.node_mut(h)?;
-            node.options
-                .apply(&fan_out_overrides(opts), node.kind == NodeKind::Shell)
-                .map_err(option_diagnostic)?;
-            node.limits.extend(limit.clone());
-            handles.push(Dynamic::from(h));
-        }
-        Ok(handles)
-    })?;
-    Ok(handles.into())
-}
-
-/// Calls `f(item)`, or `f(item, index)` when `f` takes two parameters, like `Array.map`.
-fn call_with_item(
-    ctx: &NativeCallContext,
-    f: &FnPtr,
-    item: Dynamic,
-    index: usize,
-) -> RhaiResult<Dynamic> {
-    match f.call_within_context::<Dynamic>(ctx, (item.clone(),)) {
-        Err(e) if matches!(*e, EvalAltResult::ErrorFunctionNotFound(ref sig, _) if sig.starts_with(f.fn_name())) => {
-            f.call_within_context(
-                ctx,
-                (
-                    item,
-                    Dynamic::from_int(i64::try_from(index).unwrap_or(i64::MAX)),
-                ),
-            )
-        }
-        other => other,
-    }
-}
-
-/// `max_concurrency` in a fan-out's options limits its children together.
-fn fan_out_limit(group: &str, opts: &Map) -> Result<Option<Limit>, Diagnostic> {
-    let Some(v) = opts.get("max_concurrency") else {
-        return Ok(None);
-    };
-    let n = v.as_int().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        Diagnostic::new(
-            "invalid value for option `max_concurrency`: expected an integer of at least 1",
-        )
-    })?;
-    Ok(Some(Limit {
-        key: format!("fanout:{group}").into(),
-        capacity: u32::try_from(n).unwrap_or(u32::MAX),
-    }))
-}
-
-/// The options of a fan-out other than `max_concurrency`, which apply to each child.
-fn fan_out_overrides(opts: &Map) -> Map {
-    opts.iter()
-        .filter(|(k, _)| k.as_str() != "max_concurrency")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-/// A runtime fan-out node over the result behind `source`.
-fn expansion_node(
-    ctx: &NativeCallContext,
-    source: Handle,
-    f: FnPtr,
-    opts: &Map,
-) -> RhaiResult<Handle> {
-    let loc = call_loc(ctx, &current_file());
-    with_builder(ctx, "map", |b| {
-        let task = b.cx.registry.task(f.fn_name()).cloned();
-        let base = task.as_ref().map_or("map", |t| t.name.as_str()).to_owned();
-        let name = b.fresh_name(&base);
-        let mut options = task.as_ref().map(|t| t.options.clone()).unwrap_or_default();
-        options
-            .apply(
-                &fan_out_overrides(opts),
-                task.as_ref().is_some_and(|t| t.kind == TaskKind::Shell),
-            )
-            .map_err(option_diagnostic)?;
-        let curried: Vec<&Dynamic> = f.curry().iter().collect();
-        let mut deps = data_deps(&[&Dynamic::from(source)], &loc);
-        deps.extend(data_deps(&curried, &loc));
-        let limits = fan_out_limit(&name, opts)?.into_iter().collect();
-        let payload = Payload::new(PayloadKind::Map {
-            source,
-            func: f,
-            task: task.as_ref().map(|t| t.name.clone()),
-        });
-        Ok(b.push(Node {
-            id: NodeId(0),
-            name,
-            task: task.map(|t| t.name),
-            kind: NodeKind::Map,
-            options,
-            deps,
-            loc,
-            payload,
-            limits,
-        }))
-    })
-}
-
-fn then_native(ctx: NativeCallContext, source: Handle, f: FnPtr) -> RhaiResult<Handle> {
-    let loc = call_loc(&ctx, &current_file());
-    with_builder(&ctx, "then", |b| {
-        let name = b.fresh_name("then");
-        let curried: Vec<&Dynamic> = f.curry().iter().collect();
-        let mut deps = data_deps(&[&Dynamic::from(source)], &loc);
-        deps.extend(data_deps(&curried, &loc));
-        deps.dedup_by_key(|d| d.node());
-        let payload = Payload::new(PayloadKind::Then { source, closure: f });
-        let options = super::TaskOptions::default();
-        Ok(b.push(Node {
-            id: NodeId(0),
-            name,
-            task: None,
-            kind: NodeKind::Then,
-            options,
-            deps,
-            loc,
-            payload,
-            limits: Vec::new(),
-        }))
-    })
-}
-
-/// `sh("cmd")` in a flow body: an inline shell step; interpolated handles become edges.
-pub(crate) fn sh_node(ctx: &NativeCallContext, command: &str) -> RhaiResult<Handle> {
-    let loc = call_loc(ctx, &current_file());
-    with_builder(ctx, "sh", |b| {
-        let name = b.fresh_name("sh");
-        let cmd = Dynamic::from(command.to_owned());
-        let deps = data_deps(&[&cmd], &loc);
-        let payload = Payload::new(PayloadKind::Sh { command: cmd });
-        let options = super::TaskOptions::default();
-        Ok(b.push(Node {
-            id: NodeId(0),
-            name,
-            task: Some("sh".to_owned()),
-            kind: NodeKind::Sh,
-            options,
-            deps,
-            loc,
-            payload,
-            limits: Vec::new(),
-        }))
-    })
-}
-
-fn after_native(ctx: NativeCallContext, h: Handle, target: Dynamic) -> RhaiResult<Handle> {
-    let loc = call_loc(&ctx, &current_file());
-    with_builder(&ctx, "after", |b| {
-        let scope = b.prefix.clone();
-        let mut deps = Vec::new();
-        let items = if target.is_array() {
-            target.into_array().unwrap_or_default()
-        } else {
-            vec![target]
-        };
-        for item in items {
-            let dep = if let Some(other) = item.read_lock::<Handle>() {
-                DepTarget::Node(other.id)
-            } else if let Ok(name) = item.clone().into_string() {
-                DepTarget::Name {
-                    name,
-                    scope: scope.clone(),
-                }
-            } else {
-                return Err(Diagnostic::new(format!(
-                    "`after` takes a task result, a node name or a list of them, got {}",
-                    super::value::type_name(&item)
-                )));
-            };
-            deps.push(crate::dag::Dep {
-                target: dep,
-                loc: loc.clone(),
-                is_control: true,
-            });
-        }
-        b.node_mut(h)?.deps.extend(deps);
-        Ok(h)
-    })
-}
-
-fn named_native(ctx: NativeCallContext, h: Handle, name: &str) -> RhaiResult<Handle> {
-    with_builder(&ctx, "named", |b| {
-        if name.is_empty() || name.contains(['/', '\n', '"']) {
-            return Err(Diagnostic::new(format!(
-                "invalid node name `{name}`: use a non-empty name without `/`, quotes or newlines"
-            )));
-        }
-        let full = format!("{}{name}", b.prefix);
-        b.node_mut(h)?.name = full;
-        Ok(h)
-    })
-}
-
-fn options_native(ctx: NativeCallContext, h: Handle, opts: Map) -> RhaiResult<Handle> {
-    with_builder(&ctx, "options", |b| {
-        let node = b.node_mut(h)?;
-        let is_shell = matches!(node.kind, NodeKind::Shell | NodeKind::Sh);
-        node.options
-            .apply(&opts, is_shell)
-            .map_err(option_diagnostic)?;
-        let task = node.task.clone().unwrap_or_default();
-        node.limits.retain(|l| !l.key.starts_with("task:"));
-        let extra = task_limits(&task, &node.options);
-        node.limits.extend(extra);
-        Ok(h)
-    })
 }
 
 /// Calls `flow` with `params` bound by name, in building mode; returns its nodes and result.

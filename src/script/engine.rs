@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
 
-use super::{api, build, running};
+use super::{api, handles, running};
 
 /// Limits that hold in every build profile (see docs/script-api.md, "Limits").
 pub(crate) mod limits {
@@ -57,9 +57,9 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
     }
     engine.on_print(running::log_print);
     engine.on_debug(running::log_debug);
-    build::register(&mut engine);
+    handles::register(&mut engine);
     if mode == Mode::Build {
-        build::register_build_only(&mut engine);
+        handles::register_build_only(&mut engine);
     }
     api::register(&mut engine);
     running::register(&mut engine);

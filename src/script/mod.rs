@@ -5,6 +5,7 @@ mod api;
 mod build;
 mod diagnostics;
 mod engine;
+mod handles;
 mod misuse;
 mod options;
 mod params;

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
 use tokio_util::sync::CancellationToken;
 
-use super::build;
 use super::runtime::{Attempt, RunInfo, Stopped};
 use super::value;
+use super::{build, handles};
 use crate::executor::process::{self, ProcessOutcome, ProcessSpec};
 
 /// The task currently running on this thread: what `ctx()`, `sh` and the progress check see.
@@ -116,7 +116,7 @@ pub(crate) fn register(engine: &mut Engine) {
             "sh",
             |ctx: NativeCallContext, cmd: &str| -> Result<Dynamic, Box<EvalAltResult>> {
                 if build::is_building() {
-                    build::sh_node(&ctx, cmd).map(Dynamic::from)
+                    handles::sh_node(&ctx, cmd).map(Dynamic::from)
                 } else {
                     sh_now(&ctx, cmd).map(Dynamic::from)
                 }
