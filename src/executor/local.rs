@@ -118,18 +118,12 @@ impl LocalExecutor {
                 &attempt,
             ) {
                 Ok(e) => Outcome::Expanded(e),
-                Err(error) => Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                },
+                Err(error) => Outcome::failed(error),
             };
         }
         match self.runtime.call_task(&job.node.payload, &inputs, &attempt) {
             CallResult::Done(v) => Outcome::Succeeded(v),
-            CallResult::Failed(error) => Outcome::Failed {
-                error,
-                is_retryable: true,
-            },
+            CallResult::Failed(error) => Outcome::failed(error),
             CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut,
             CallResult::Stopped(Stopped::Cancelled) => Outcome::Cancelled,
         }
@@ -178,16 +172,10 @@ impl LocalExecutor {
                 code: 0, stdout, ..
             } => match parse_response(&stdout).map(WorkerResponse::into_value) {
                 Ok(Ok(v)) => Outcome::Succeeded(v),
-                Ok(Err(WorkerResponse::Error(error))) => Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                },
+                Ok(Err(WorkerResponse::Error(error))) => Outcome::failed(error),
                 Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut,
                 Ok(Err(_)) => Outcome::Cancelled,
-                Err(error) => Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                },
+                Err(error) => Outcome::failed(error),
             },
             ProcessOutcome::Exited {
                 code, stderr_tail, ..
@@ -201,19 +189,13 @@ impl LocalExecutor {
                     "the worker process {how}{}",
                     process::stderr_suffix(&stderr_tail)
                 ));
-                Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                }
+                Outcome::failed(error)
             }
             ProcessOutcome::TimedOut => Outcome::TimedOut,
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
                 let error = TaskError::new(format!("cannot start a worker process: {e}"));
-                Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                }
+                Outcome::failed(error)
             }
         }
     }
@@ -227,10 +209,7 @@ impl LocalExecutor {
         {
             Ok(c) => c,
             Err(error) => {
-                return Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                };
+                return Outcome::failed(error);
             }
         };
         let spec = self.runtime.shell_spec(&job.node, command, &attempt);
@@ -239,10 +218,7 @@ impl LocalExecutor {
                 code: 0, stdout, ..
             } => match parse_output(&stdout, job.node.options.output) {
                 Ok(v) => Outcome::Succeeded(v),
-                Err(error) => Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                },
+                Err(error) => Outcome::failed(error),
             },
             ProcessOutcome::Exited {
                 code, stderr_tail, ..
@@ -252,19 +228,13 @@ impl LocalExecutor {
                     process::stderr_suffix(&stderr_tail)
                 ));
                 e.exit_code = Some(code);
-                Outcome::Failed {
-                    error: e,
-                    is_retryable: true,
-                }
+                Outcome::failed(e)
             }
             ProcessOutcome::TimedOut => Outcome::TimedOut,
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
                 let error = TaskError::new(format!("cannot start `/bin/sh`: {e}"));
-                Outcome::Failed {
-                    error,
-                    is_retryable: true,
-                }
+                Outcome::failed(error)
             }
         }
     }

@@ -151,6 +151,14 @@ pub(crate) async fn run(
     }
     let stdout = out_task.await.unwrap_or_default();
     let stderr_tail = err_task.await.unwrap_or_default();
+    exited(status, stdout, stderr_tail)
+}
+
+fn exited(
+    status: std::io::Result<std::process::ExitStatus>,
+    stdout: Vec<u8>,
+    stderr_tail: String,
+) -> ProcessOutcome {
     match status {
         Ok(s) => ProcessOutcome::Exited {
             code: exit_code(s),
@@ -171,15 +179,38 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
 /// Logs each stderr line with the node's name and returns the last few lines.
 async fn forward_stderr(stderr: tokio::process::ChildStderr, label: String) -> String {
     let mut lines = BufReader::new(stderr).lines();
-    let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
+    let mut tail = StderrTail::new(label);
     while let Ok(Some(line)) = lines.next_line().await {
-        log_line(&label, &line);
-        if tail.len() == STDERR_TAIL_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(line);
+        tail.push(line);
     }
-    Vec::from(tail).join("\n")
+    tail.into_text()
+}
+
+/// Forwards a task's stderr lines to the log and keeps the last few for its failure message.
+struct StderrTail {
+    label: String,
+    lines: VecDeque<String>,
+}
+
+impl StderrTail {
+    fn new(label: String) -> Self {
+        Self {
+            label,
+            lines: VecDeque::with_capacity(STDERR_TAIL_LINES),
+        }
+    }
+
+    fn push(&mut self, line: String) {
+        log_line(&self.label, &line);
+        if self.lines.len() == STDERR_TAIL_LINES {
+            self.lines.pop_front();
+        }
+        self.lines.push_back(line);
+    }
+
+    fn into_text(self) -> String {
+        Vec::from(self.lines).join("\n")
+    }
 }
 
 /// SIGTERM to the group, up to `grace` for it to go, then SIGKILL. `hurry` cuts the grace short
@@ -274,15 +305,11 @@ pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) ->
     });
     let label = cmd.label.clone();
     let err_thread = std::thread::spawn(move || {
-        let mut tail = VecDeque::with_capacity(STDERR_TAIL_LINES);
+        let mut tail = StderrTail::new(label);
         for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            log_line(&label, &line);
-            if tail.len() == STDERR_TAIL_LINES {
-                tail.pop_front();
-            }
-            tail.push_back(line);
+            tail.push(line);
         }
-        Vec::from(tail).join("\n")
+        tail.into_text()
     });
     let status = loop {
         match child.try_wait() {
@@ -300,14 +327,7 @@ pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) ->
     }
     let stdout = out_thread.join().unwrap_or_default();
     let stderr_tail = err_thread.join().unwrap_or_default();
-    match status {
-        Ok(s) => ProcessOutcome::Exited {
-            code: exit_code(s),
-            stdout,
-            stderr_tail,
-        },
-        Err(e) => ProcessOutcome::SpawnFailed(e),
-    }
+    exited(status, stdout, stderr_tail)
 }
 
 fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace: Duration) {

@@ -57,6 +57,16 @@ pub(crate) enum Outcome {
     Cancelled,
 }
 
+impl Outcome {
+    /// A failed attempt that the task's retry policy may retry.
+    pub(crate) fn failed(error: TaskError) -> Self {
+        Self::Failed {
+            error,
+            is_retryable: true,
+        }
+    }
+}
+
 /// Reports an attempt's outcome back to the dispatcher; dropping it unreported counts as a
 /// failure, so a panicking worker cannot hang the run.
 pub(crate) struct Completer {
