@@ -29,6 +29,10 @@ pub(super) fn execute(cli: Cli) -> Result<u8> {
     }
 }
 
+/// Stack of the threads that run task bodies: deep Rhai recursion (up to the call-level
+/// limit) needs more than the 2 MiB default.
+const TASK_STACK_BYTES: usize = 8 * 1024 * 1024;
+
 /// The default place for flows when no file is named.
 const FLOWS_DIR: &str = "flows";
 
@@ -108,7 +112,7 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(config.jobs.max(1))
-        .thread_stack_size(8 * 1024 * 1024)
+        .thread_stack_size(TASK_STACK_BYTES)
         .build()
         .map_err(Error::Runtime)?;
     let reporter = ConsoleReporter::new(Box::new(std::io::stderr()), config.verbose, config.quiet);
@@ -314,6 +318,7 @@ fn worker() -> Result<u8> {
     let on_term = cancel.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .thread_stack_size(TASK_STACK_BYTES)
         .build()
         .map_err(Error::Runtime)?;
     let response = runtime.block_on(async move {

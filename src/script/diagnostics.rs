@@ -113,8 +113,20 @@ fn diagnose(e: &EvalAltResult, file: &str, is_building: bool) -> Diagnostic {
     {
         d = d.help(HANDLE_HELP);
     }
-    for (name, at) in chain.into_iter().rev() {
-        d = d.note(format!("in a call to {name}"), at);
+    // Innermost first; a recursion's repeated frames are folded into one note.
+    let mut frames = chain.into_iter().rev().peekable();
+    while let Some((name, at)) = frames.next() {
+        let mut repeats = 1;
+        while frames.peek().is_some_and(|(n, a)| *n == name && *a == at) {
+            frames.next();
+            repeats += 1;
+        }
+        let times = if repeats > 1 {
+            format!(" ({repeats} times)")
+        } else {
+            String::new()
+        };
+        d = d.note(format!("in a call to {name}{times}"), at);
     }
     d
 }
