@@ -221,19 +221,20 @@ impl Runtime {
                         let func = func
                             .try_cast::<rhai::FnPtr>()
                             .expect("invariant: still a function pointer");
-                        let prefix = format!("{}/", node.name);
                         self.build_with(attempt, |rt| {
                             let mut out = Vec::new();
                             let mut next = base_id;
                             let mut all = Vec::new();
-                            for item in items {
+                            for (i, item) in items.into_iter().enumerate() {
+                                // Each element's nodes live under `map[i]/`, so names differ.
+                                let prefix = format!("{}[{i}]/", node.name);
                                 let built = build::build_closure(
                                     &rt.cx,
                                     &rt.build_engine,
                                     &func,
                                     vec![item],
                                     next,
-                                    prefix.clone(),
+                                    prefix,
                                 )?;
                                 next += u32::try_from(built.nodes.len()).unwrap_or(u32::MAX);
                                 all.extend(built.nodes);

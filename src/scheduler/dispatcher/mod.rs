@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use self::signals::{Signals, sleep_until};
+use self::signals::{sleep_until, watch_stops};
 
 use super::batch::{BATCH_BUDGET, MAX_BATCH, SpeedLog};
 use super::state::{Limits, NodeState, Phase, ReadyEntry, ReadyQueue};
@@ -34,6 +34,10 @@ pub(super) enum Message {
         unstarted: Vec<NodeId>,
     },
     RetryDue(NodeId),
+    /// A signal or the deadline stopped the run (the watcher already cancelled its work).
+    Interrupted(Interruption),
+    /// A second signal: stop waiting for running work.
+    Forced,
 }
 
 /// Runs `dag` to completion and resolves `output` (the flow's result) from node results.
@@ -154,8 +158,15 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     }
 
     async fn event_loop(&mut self, mut rx: mpsc::UnboundedReceiver<Message>) {
-        let mut signals = Signals::new(self.run.handle_signals);
-        let deadline = self.run.timeout.map(|t| tokio::time::Instant::now() + t);
+        // Signals and the deadline are watched on a task of their own, so they cancel running
+        // work even while this thread runs a call in place.
+        let stopper = tokio::spawn(watch_stops(
+            self.run.handle_signals,
+            self.run.timeout,
+            self.cancel.clone(),
+            self.hurry.clone(),
+            self.tx.clone(),
+        ));
         let mut forced_at: Option<tokio::time::Instant> = None;
         self.observer.observe(&RunEvent::RunStarted {
             nodes: self.dag.len(),
@@ -165,25 +176,23 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             tokio::select! {
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
+                    if matches!(msg, Message::Forced) {
+                        forced_at.get_or_insert_with(|| tokio::time::Instant::now() + FORCE_WAIT);
+                    }
                     self.handle(msg);
                     while let Ok(msg) = rx.try_recv() {
                         self.handle(msg);
                     }
                     self.launch();
                 }
-                kind = signals.next() => {
-                    if self.interruption.is_some_and(|i| i != Interruption::Timeout) || forced_at.is_some() {
-                        tracing::warn!("stopping now: killing every running task");
-                        self.hurry.cancel();
-                        forced_at.get_or_insert_with(|| tokio::time::Instant::now() + FORCE_WAIT);
-                    } else {
-                        self.interrupt(kind);
-                    }
-                }
-                () = sleep_until(deadline), if self.interruption.is_none() => self.interrupt(Interruption::Timeout),
                 () = sleep_until(forced_at), if forced_at.is_some() => break,
             }
         }
+        // A stop that came while the last work finished in place is still queued.
+        while let Ok(msg) = rx.try_recv() {
+            self.handle(msg);
+        }
+        stopper.abort();
     }
 
     fn is_idle(&self) -> bool {
@@ -234,7 +243,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     /// batches when plenty are ready, or run right here for up to [`BATCH_BUDGET`] when few are.
     fn launch(&mut self) {
         let inline_until = Instant::now() + BATCH_BUDGET;
-        while !self.is_stopping && self.running < self.run.jobs {
+        while !self.is_stopping && !self.cancel.is_cancelled() && self.running < self.run.jobs {
             let Some(entry) = self.ready.pop() else { break };
             let node = self.dag.node_arc(entry.id);
             if node.kind.is_expansion() && self.is_expanding {
@@ -352,6 +361,8 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         match msg {
             Message::Done(id, outcome) => self.on_done(id, outcome),
             Message::BatchDone { ran, unstarted } => self.on_batch_done(ran, unstarted),
+            Message::Interrupted(kind) => self.interrupt(kind),
+            Message::Forced => tracing::warn!("stopping now: killing every running task"),
             Message::RetryDue(id) => {
                 self.retries_pending -= 1;
                 if self.states[id.index()].phase == Phase::Retrying {

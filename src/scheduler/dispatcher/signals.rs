@@ -1,6 +1,36 @@
-//! The run's outside stops: SIGINT and SIGTERM as a stream, and an optional deadline.
+//! The run's outside stops: SIGINT, SIGTERM and the `--timeout` deadline.
 
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Message;
 use crate::scheduler::Interruption;
+
+/// Waits for the first stop (a signal or the deadline): cancels the run's work at once and
+/// tells the dispatcher; then a further signal cuts every grace period short. The first cause
+/// decides the exit code.
+pub(super) async fn watch_stops(
+    handle_signals: bool,
+    timeout: Option<Duration>,
+    cancel: CancellationToken,
+    hurry: CancellationToken,
+    tx: mpsc::UnboundedSender<Message>,
+) {
+    let mut signals = Signals::new(handle_signals);
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let first = tokio::select! {
+        kind = signals.next() => kind,
+        () = sleep_until(deadline) => Interruption::Timeout,
+    };
+    // Tell first, then cancel: whoever sees the cancellation finds the reason already queued.
+    let _ = tx.send(Message::Interrupted(first));
+    cancel.cancel();
+    signals.next().await;
+    hurry.cancel();
+    let _ = tx.send(Message::Forced);
+}
 
 pub(super) async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
@@ -10,13 +40,13 @@ pub(super) async fn sleep_until(at: Option<tokio::time::Instant>) {
 }
 
 /// SIGINT and SIGTERM as a stream of interruptions.
-pub(super) struct Signals {
+struct Signals {
     int: Option<tokio::signal::unix::Signal>,
     term: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    pub(super) fn new(enabled: bool) -> Self {
+    fn new(enabled: bool) -> Self {
         use tokio::signal::unix::{SignalKind, signal};
         if !enabled {
             return Self {
@@ -30,7 +60,7 @@ impl Signals {
         }
     }
 
-    pub(super) async fn next(&mut self) -> Interruption {
+    async fn next(&mut self) -> Interruption {
         let int = async {
             match self.int.as_mut() {
                 Some(s) => s.recv().await,
