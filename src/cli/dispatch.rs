@@ -352,9 +352,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let err = |source| Error::WriteFile {
+    // The temporary file's name means nothing to the user: keep only what went wrong.
+    let err = |source: std::io::Error| Error::WriteFile {
         path: path.to_path_buf(),
-        source,
+        source: std::io::Error::from(source.kind()),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;

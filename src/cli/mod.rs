@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-pub(crate) use args::{Cli, ColorChoice, OnFailure, RunArgs};
+pub(crate) use args::{Cli, OnFailure, RunArgs};
 pub(crate) use logging::use_color;
 
 use crate::error::exit;
@@ -27,10 +27,11 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     logging::init(&cli.global);
+    let color = use_color(cli.global.color);
     match dispatch::execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            crate::report::print_error(&err);
+            crate::report::print_error(&err, color);
             ExitCode::from(err.exit_code())
         }
     }

@@ -83,6 +83,8 @@ fn attempt_of(job: &Job) -> Attempt {
         timeout: job.node.options.timeout,
         kill_grace: job.node.options.kill_grace,
         cancel: job.cancel.clone(),
+        env: job.node.options.env.clone(),
+        cwd: job.node.options.cwd.clone(),
     }
 }
 
@@ -212,7 +214,7 @@ impl LocalExecutor {
                 return Outcome::failed(error);
             }
         };
-        let spec = self.runtime.shell_spec(&job.node, command, &attempt);
+        let spec = self.runtime.shell_spec(command, &attempt);
         match process::run(&spec, &job.cancel, &job.hurry).await {
             ProcessOutcome::Exited {
                 code: 0, stdout, ..
@@ -233,7 +235,7 @@ impl LocalExecutor {
             ProcessOutcome::TimedOut => Outcome::TimedOut,
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
-                let error = TaskError::new(format!("cannot start `/bin/sh`: {e}"));
+                let error = TaskError::new(format!("cannot start the command: {e}"));
                 Outcome::failed(error)
             }
         }

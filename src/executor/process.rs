@@ -57,6 +57,16 @@ impl ProcessSpec {
         }
     }
 
+    /// Fails early, with a clear message, when the working directory is missing: the OS
+    /// would only say "No such file or directory" about the shell.
+    fn check_cwd(&self) -> std::io::Result<()> {
+        if self.cwd.is_dir() {
+            return Ok(());
+        }
+        let message = format!("working directory `{}` does not exist", self.cwd.display());
+        Err(std::io::Error::new(std::io::ErrorKind::NotFound, message))
+    }
+
     fn std_command(&self) -> std::process::Command {
         let mut cmd = match &self.program {
             Program::Shell(line) => {
@@ -103,6 +113,9 @@ pub(crate) async fn run(
     cancel: &CancellationToken,
     hurry: &CancellationToken,
 ) -> ProcessOutcome {
+    if let Err(e) = cmd.check_cwd() {
+        return ProcessOutcome::SpawnFailed(e);
+    }
     let mut child = match tokio::process::Command::from(cmd.std_command())
         .kill_on_drop(true)
         .spawn()
@@ -291,6 +304,9 @@ fn is_live_member(stat: &str, pgid: Pid) -> bool {
 /// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
 /// task's timeout and cancellation stop the command too.
 pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) -> ProcessOutcome {
+    if let Err(e) = cmd.check_cwd() {
+        return ProcessOutcome::SpawnFailed(e);
+    }
     let mut child = match cmd.std_command().spawn() {
         Ok(child) => child,
         Err(e) => return ProcessOutcome::SpawnFailed(e),

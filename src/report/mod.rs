@@ -15,8 +15,7 @@ pub(crate) use summary::{RunMeta, print_failures, summary_json};
 use crate::error::Error;
 
 /// Prints an error to stderr, with source snippets for script errors.
-pub(crate) fn print_error(err: &Error) {
-    let color = crate::cli::use_color(crate::cli::ColorChoice::Auto);
+pub(crate) fn print_error(err: &Error, color: bool) {
     let mut sources = diagnostic::Sources::default();
     let text = match err {
         Error::Invalid(diagnostics) => diagnostics

@@ -80,6 +80,13 @@ fn message_of(e: &EvalAltResult) -> (String, Option<Diagnostic>) {
         }
         return (format!("thrown: {}", super::value::to_json(value)), None);
     }
+    if let EvalAltResult::ErrorStackOverflow(_) = e {
+        let limit = super::engine::limits::MAX_CALL_LEVELS;
+        return (
+            format!("too many nested function calls (the limit is {limit})"),
+            None,
+        );
+    }
     (lowercase_first(&strip_position(&e.to_string())), None)
 }
 

@@ -17,7 +17,7 @@ pub(crate) mod limits {
     pub(crate) const MAX_MODULES: usize = 64;
     /// Operations allowed for the top level and each flow body: building a graph is quick,
     /// so a runaway loop there is a bug, reported instead of hanging `describe`.
-    pub(crate) const MAX_BUILD_OPERATIONS: u64 = 200_000_000;
+    pub(crate) const MAX_BUILD_OPERATIONS: u64 = 20_000_000;
     /// Largest script accepted, in bytes.
     pub(crate) const MAX_SCRIPT_BYTES: u64 = 8 * 1024 * 1024;
 }
@@ -91,16 +91,11 @@ impl ModuleResolver for ConfinedResolver {
             .components()
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
         if !confined {
-            return Err(EvalAltResult::ErrorInModule(
-                path.to_owned(),
-                EvalAltResult::ErrorRuntime(
-                    "modules may only be imported from below the flow file's directory".into(),
-                    pos,
-                )
-                .into(),
-                pos,
-            )
-            .into());
+            // Reported at the `import` itself, not inside the refused file.
+            let message = format!(
+                "cannot import `{path}`: modules may only be imported from below the flow file's directory"
+            );
+            return Err(EvalAltResult::ErrorRuntime(message.into(), pos).into());
         }
         self.inner.resolve(engine, source, path, pos)
     }

@@ -40,14 +40,29 @@ pub(crate) fn register(engine: &mut Engine) {
     forbid_ops!(
         engine, "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"
     );
-    for method in [
-        "len", "is_empty", "keys", "values", "contains", "reduce", "filter", "sum",
-    ] {
+    for method in ["len", "is_empty", "keys", "values", "sum"] {
         engine.register_fn(
             method,
             move |ctx: NativeCallContext, _: Handle| -> Result<Dynamic, Box<EvalAltResult>> {
                 Err(misuse(&ctx, method))
             },
+        );
+    }
+    for method in ["contains", "filter", "reduce", "index_of", "get", "split"] {
+        engine.register_fn(
+            method,
+            move |ctx: NativeCallContext,
+                  _: Handle,
+                  _: Dynamic|
+                  -> Result<Dynamic, Box<EvalAltResult>> { Err(misuse(&ctx, method)) },
+        );
+        engine.register_fn(
+            method,
+            move |ctx: NativeCallContext,
+                  _: Handle,
+                  _: Dynamic,
+                  _: Dynamic|
+                  -> Result<Dynamic, Box<EvalAltResult>> { Err(misuse(&ctx, method)) },
         );
     }
     engine.register_indexer_get(

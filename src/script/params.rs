@@ -115,7 +115,23 @@ fn from_json(
             value.as_int().unwrap_or_default() as f64
         )),
         _ => Err(Diagnostic::new(format!(
-            "invalid value for parameter `{key}`: expected {want}, got {got}"
+            "invalid value for parameter `{key}`: expected {}, got {}",
+            a_kind(want),
+            a_kind(got)
         ))),
+    }
+}
+
+/// "an integer", "a string" ...: how messages name a parameter's type.
+fn a_kind(type_name: &str) -> &'static str {
+    match type_name {
+        "int" => "an integer",
+        "float" => "a number",
+        "bool" => "true or false",
+        "string" => "a string",
+        "array" => "an array",
+        "map" => "a map",
+        "()" => "nothing",
+        _ => "a value of another type",
     }
 }

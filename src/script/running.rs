@@ -6,40 +6,32 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult, Map, NativeCallContext, Position};
-use tokio_util::sync::CancellationToken;
 
 use super::runtime::{Attempt, RunInfo, Stopped};
 use super::value;
 use super::{build, handles};
-use crate::executor::process::{self, ProcessOutcome, ProcessSpec};
+use crate::executor::process::{self, ProcessOutcome};
 
 /// The task currently running on this thread: what `ctx()`, `sh` and the progress check see.
 pub(super) struct Current {
-    cancel: CancellationToken,
+    attempt: Attempt,
     deadline: Option<Instant>,
-    kill_grace: Duration,
-    label: String,
-    task: Option<String>,
-    attempt: u32,
     info: Arc<RunInfo>,
 }
 
 impl Current {
     pub(super) fn new(attempt: &Attempt, info: Arc<RunInfo>) -> Self {
         Self {
-            cancel: attempt.cancel.clone(),
+            attempt: attempt.clone(),
             deadline: attempt.timeout.map(|t| Instant::now() + t),
-            kill_grace: attempt.kill_grace,
-            label: attempt.node.clone(),
-            task: attempt.task.clone(),
-            attempt: attempt.number,
             info,
         }
     }
 
     /// The map `ctx()` returns; built on demand, most tasks never ask.
     fn ctx(&self) -> Map {
-        ctx_map(&self.info, &self.label, self.task.as_deref(), self.attempt)
+        let a = &self.attempt;
+        ctx_map(&self.info, &a.node, a.task.as_deref(), a.number)
     }
 }
 
@@ -67,7 +59,7 @@ pub(crate) fn check_cancelled(ops: u64) -> Option<Dynamic> {
 }
 
 fn stop_reason(c: &Current) -> Option<Stopped> {
-    if c.cancel.is_cancelled() {
+    if c.attempt.cancel.is_cancelled() {
         Some(Stopped::Cancelled)
     } else if c.deadline.is_some_and(|d| Instant::now() >= d) {
         Some(Stopped::TimedOut)
@@ -78,7 +70,7 @@ fn stop_reason(c: &Current) -> Option<Stopped> {
 
 fn current_label() -> String {
     CURRENT
-        .with_borrow(|c| c.as_ref().map(|c| c.label.clone()))
+        .with_borrow(|c| c.as_ref().map(|c| c.attempt.node.clone()))
         .unwrap_or_else(|| "script".to_owned())
 }
 
@@ -156,14 +148,8 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
     let (cmd, cancel, deadline) = CURRENT
         .with_borrow(|c| {
             let c = c.as_ref()?;
-            let mut cmd = ProcessSpec::shell(
-                command.to_owned(),
-                c.info.flow_dir.clone(),
-                task_env(&c.info, &c.ctx()),
-                c.label.clone(),
-            );
-            cmd.kill_grace = c.kill_grace;
-            Some((cmd, c.cancel.clone(), c.deadline))
+            let cmd = c.attempt.process(&c.info, command.to_owned());
+            Some((cmd, c.attempt.cancel.clone(), c.deadline))
         })
         .ok_or_else(|| {
             super::api::script_error(

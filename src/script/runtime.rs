@@ -1,6 +1,7 @@
 //! Run time: calling task bodies, producing shell command lines, expanding `.map` and `.then`.
 //! What a running body can reach (`ctx`, `sh`, `sleep`) is in `running`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +40,28 @@ pub(crate) struct Attempt {
     pub(crate) timeout: Option<Duration>,
     pub(crate) kill_grace: Duration,
     pub(crate) cancel: CancellationToken,
+    /// The node's `env` and `cwd` options: for its command, or for `sh()` in its body.
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) cwd: Option<String>,
+}
+
+impl Attempt {
+    /// A command line run for this attempt: in its `cwd` (relative to the flow file's
+    /// directory), with the `AUTOWF_*` variables and its `env`.
+    pub(crate) fn process(&self, info: &RunInfo, command: String) -> ProcessSpec {
+        let cwd = self
+            .cwd
+            .as_ref()
+            .map_or_else(|| info.flow_dir.clone(), |c| info.flow_dir.join(c));
+        let mut env = task_env(
+            info,
+            &ctx_map(info, &self.node, self.task.as_deref(), self.number),
+        );
+        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut spec = ProcessSpec::shell(command, cwd, env, self.node.clone());
+        spec.kill_grace = self.kill_grace;
+        spec
+    }
 }
 
 /// Why an attempt stopped before finishing.
@@ -147,11 +170,14 @@ impl Runtime {
                 Ok(value::display(&substitute(command, inputs, Quote::Shell)))
             }
             PayloadKind::Call { task, .. } => match self.call_task(payload, inputs, attempt) {
-                CallResult::Done(Value(v)) => v.into_string().map_err(|t| {
-                    TaskError::new(format!(
-                        "shell task `{task}` must return its command line as a string, got {t}"
-                    ))
-                }),
+                CallResult::Done(Value(v)) => {
+                    let kind = value::type_name(&v);
+                    v.into_string().map_err(|_| {
+                        TaskError::new(format!(
+                            "shell task `{task}` must return its command line as a string, got {kind}"
+                        ))
+                    })
+                }
                 CallResult::Failed(e) => Err(e),
                 CallResult::Stopped(_) => {
                     Err(TaskError::new("stopped while building its command line"))
@@ -162,29 +188,9 @@ impl Runtime {
     }
 
     /// A shell command's settings for a node.
-    pub(crate) fn shell_spec(
-        &self,
-        node: &Node,
-        command: String,
-        attempt: &Attempt,
-    ) -> ProcessSpec {
-        let cwd = node.options.cwd.as_ref().map_or_else(
-            || self.info.flow_dir.clone(),
-            |c| self.info.flow_dir.join(c),
-        );
-        let mut env = task_env(
-            &self.info,
-            &ctx_map(
-                &self.info,
-                &attempt.node,
-                attempt.task.as_deref(),
-                attempt.number,
-            ),
-        );
-        env.extend(node.options.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let mut spec = ProcessSpec::shell(command, cwd, env, node.name.clone());
+    pub(crate) fn shell_spec(&self, command: String, attempt: &Attempt) -> ProcessSpec {
+        let mut spec = attempt.process(&self.info, command);
         spec.timeout = attempt.timeout;
-        spec.kill_grace = attempt.kill_grace;
         spec
     }
 

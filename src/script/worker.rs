@@ -35,6 +35,8 @@ pub(crate) struct WorkerRequest {
     attempt: u32,
     timeout_ms: Option<u64>,
     kill_grace_ms: u64,
+    env: std::collections::BTreeMap<String, String>,
+    cwd: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,6 +89,8 @@ impl Runtime {
                 .timeout
                 .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             kill_grace_ms: u64::try_from(attempt.kill_grace.as_millis()).unwrap_or(u64::MAX),
+            env: attempt.env.clone(),
+            cwd: attempt.cwd.clone(),
         };
         Ok(serde_json::to_vec(&request).expect("invariant: requests serialize"))
     }
@@ -152,6 +156,8 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
         timeout: req.timeout_ms.map(Duration::from_millis),
         kill_grace: Duration::from_millis(req.kill_grace_ms),
         cancel: cancel.clone(),
+        env: req.env,
+        cwd: req.cwd,
     };
     match runtime.call_task(&payload, &|_| Value::unit(), &attempt) {
         CallResult::Done(v) => WorkerResponse::Ok(v.to_json()),

@@ -100,9 +100,11 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         let policy = RetryPolicy::from_options(&node.options);
         let seed =
             u64::from(id.0) << 32 | u64::from(attempts) ^ self.started.elapsed().as_nanos() as u64;
+        // An expansion's failure (a non-list, a bad name) would fail the same way again.
+        let may_retry = is_retryable && !self.is_stopping && !node.kind.is_expansion();
         let delay = policy
             .delay_before(attempts + 1, jitter_sample(seed))
-            .filter(|_| is_retryable && !self.is_stopping);
+            .filter(|_| may_retry);
         let Some(delay) = delay else {
             return self.complete(id, status, Some(err));
         };
@@ -211,11 +213,23 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             }
             return;
         }
-        if status == Status::Skipped || self.run.on_failure == FailurePolicy::KeepGoing {
-            for d in dependents.into_iter().chain(resolvers) {
-                if !self.states[d.index()].is_done() {
-                    self.skip(d, id);
-                }
+        // A node whose result waits for this one cannot finish either: skip it (under any
+        // policy, so a fan-out whose child failed reads `skipped`, not `cancelled`).
+        let skip_dependents =
+            status == Status::Skipped || self.run.on_failure == FailurePolicy::KeepGoing;
+        let waiting = if status == Status::Cancelled {
+            Vec::new()
+        } else {
+            resolvers
+        };
+        let dependents = if skip_dependents {
+            dependents
+        } else {
+            Vec::new()
+        };
+        for d in dependents.into_iter().chain(waiting) {
+            if !self.states[d.index()].is_done() {
+                self.skip(d, id);
             }
         }
         if matches!(status, Status::Failed | Status::TimedOut)
