@@ -12,4 +12,5 @@ mod retries_timeouts;
 mod run;
 mod scheduling;
 mod shell;
+mod signals;
 mod support;

@@ -181,7 +181,9 @@ fn params_file_value_of_the_wrong_type_is_rejected() {
         .args(["run", "main.rhai", "--params-file", "params.json"])
         .run()
         .code(2)
-        .stderr_contains("error: invalid value for parameter `limit`: expected an integer, got a string");
+        .stderr_contains(
+            "error: invalid value for parameter `limit`: expected an integer, got a string",
+        );
 }
 
 #[test]

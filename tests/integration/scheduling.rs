@@ -445,3 +445,78 @@ fn a_nested_flow_runs_on_its_own_too() {
         .code(0)
         .stdout_is("42\n");
 }
+
+#[test]
+fn a_closure_map_names_each_elements_nodes_apart() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn files() { ["a", "b", "c"] }
+            fn load(f) { f + "!" }
+            task(files);
+            task(load);
+            fn main() { files().map(|f| load(f)) }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(0);
+    let summary = out.summary();
+    assert_eq!(summary.result(), &json!(["a!", "b!", "c!"]));
+    for name in ["map[0]/load", "map[1]/load", "map[2]/load"] {
+        assert_eq!(summary.status(name), "succeeded", "{name}");
+    }
+}
+
+#[test]
+fn a_fan_out_whose_child_failed_is_skipped_not_cancelled() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn nums() { [1, 2, 3] }
+            fn check(x) { if x == 2 { throw "two is unlucky"; } x }
+            fn total(xs) { xs.len() }
+            task(nums);
+            task(check);
+            task(total);
+            fn main() { total(nums().map(check)) }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "--json", "-j", "1"])
+        .run();
+    out.code(1);
+    let summary = out.summary();
+    assert_eq!(summary.status("check[1]"), "failed");
+    assert_eq!(summary.status("check"), "skipped");
+    assert_eq!(
+        summary.node("check")["reason"],
+        "`check[1]` did not succeed"
+    );
+    assert_eq!(summary.status("total"), "skipped");
+}
+
+#[test]
+fn an_expansion_error_is_not_retried() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn one() { 1 }
+            fn sq(x) { x * x }
+            task(one);
+            task(sq, #{ retries: 2, retry_backoff: "10ms" });
+            fn main() { one().map(sq) }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(1);
+    let summary = out.summary();
+    assert_eq!(summary.status("sq"), "failed");
+    assert_eq!(summary.attempts("sq"), 1);
+}

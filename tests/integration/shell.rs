@@ -372,3 +372,33 @@ fn timed_out_rhai_task_stops_the_command_it_started() {
         "background `sleep 300` (pid {pid}) survived the timeout"
     );
 }
+
+#[test]
+fn sh_inside_a_rhai_task_uses_the_tasks_cwd_and_env() {
+    let out = Test::new()
+        .file("sub/marker", "")
+        .flow(
+            "main.rhai",
+            r#"
+            fn where() { sh("ls; echo $GREETING") }
+            task(where, #{ cwd: "sub", env: #{ GREETING: "hello" } });
+            fn main() { where() }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai"])
+        .run();
+    out.code(0);
+    assert_eq!(out.stdout_json(), json!("marker\nhello"));
+}
+
+#[test]
+fn a_missing_working_directory_is_named() {
+    Test::new()
+        .file("main.rhai", &single_step(r#""pwd""#, r#"#{ cwd: "nope" }"#))
+        .args(["run", "main.rhai"])
+        .run()
+        .code(1)
+        .stderr_contains("cannot start the command: working directory `")
+        .stderr_contains("/nope` does not exist");
+}
