@@ -75,6 +75,14 @@ impl Execute for LocalExecutor {
     }
 }
 
+/// "timed out after 2s": how a timed-out attempt is described.
+pub(crate) fn timeout_message(timeout: Option<std::time::Duration>) -> String {
+    match timeout {
+        Some(t) => format!("timed out after {}", crate::script::fmt_duration(t)),
+        None => "timed out".to_owned(),
+    }
+}
+
 fn attempt_of(job: &Job) -> Attempt {
     Attempt {
         node: job.node.name.clone(),
@@ -92,19 +100,32 @@ impl LocalExecutor {
     /// Applies the node's `retry_on` rule to a failure. Runs a closure rule in place, so
     /// shell failures with a closure rule block a worker thread briefly.
     fn judge(&self, job: &Job, outcome: Outcome) -> Outcome {
-        let Outcome::Failed { error, .. } = outcome else {
-            return outcome;
-        };
-        let is_retryable = match &job.node.options.retry_on {
+        match outcome {
+            Outcome::Failed { error, .. } => {
+                let is_retryable = self.may_retry(job, &error);
+                Outcome::Failed {
+                    error,
+                    is_retryable,
+                }
+            }
+            // A timeout has no exit code: a list of codes rules it out, a closure decides.
+            Outcome::TimedOut { .. } => {
+                let error = TaskError::new(timeout_message(job.node.options.timeout));
+                Outcome::TimedOut {
+                    is_retryable: self.may_retry(job, &error),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn may_retry(&self, job: &Job, error: &TaskError) -> bool {
+        match &job.node.options.retry_on {
             None => true,
             Some(RetryOn::ExitCodes(codes)) => error
                 .exit_code
                 .is_some_and(|c| codes.contains(&i64::from(c))),
-            Some(RetryOn::Closure(f)) => self.runtime.should_retry(f, &error, job.attempt),
-        };
-        Outcome::Failed {
-            error,
-            is_retryable,
+            Some(RetryOn::Closure(f)) => self.runtime.should_retry(f, error, job.attempt),
         }
     }
 
@@ -126,7 +147,7 @@ impl LocalExecutor {
         match self.runtime.call_task(&job.node.payload, &inputs, &attempt) {
             CallResult::Done(v) => Outcome::Succeeded(v),
             CallResult::Failed(error) => Outcome::failed(error),
-            CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut,
+            CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut { is_retryable: true },
             CallResult::Stopped(Stopped::Cancelled) => Outcome::Cancelled,
         }
     }
@@ -175,7 +196,7 @@ impl LocalExecutor {
             } => match parse_response(&stdout).map(WorkerResponse::into_value) {
                 Ok(Ok(v)) => Outcome::Succeeded(v),
                 Ok(Err(WorkerResponse::Error(error))) => Outcome::failed(error),
-                Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut,
+                Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut { is_retryable: true },
                 Ok(Err(_)) => Outcome::Cancelled,
                 Err(error) => Outcome::failed(error),
             },
@@ -193,7 +214,7 @@ impl LocalExecutor {
                 ));
                 Outcome::failed(error)
             }
-            ProcessOutcome::TimedOut => Outcome::TimedOut,
+            ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
                 let error = TaskError::new(format!("cannot start a worker process: {e}"));
@@ -232,7 +253,7 @@ impl LocalExecutor {
                 e.exit_code = Some(code);
                 Outcome::failed(e)
             }
-            ProcessOutcome::TimedOut => Outcome::TimedOut,
+            ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
             ProcessOutcome::Cancelled => Outcome::Cancelled,
             ProcessOutcome::SpawnFailed(e) => {
                 let error = TaskError::new(format!("cannot start the command: {e}"));

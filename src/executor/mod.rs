@@ -4,4 +4,4 @@
 mod local;
 pub(crate) mod process;
 
-pub(crate) use local::LocalExecutor;
+pub(crate) use local::{LocalExecutor, timeout_message};

@@ -53,7 +53,10 @@ pub(crate) enum Outcome {
         error: TaskError,
         is_retryable: bool,
     },
-    TimedOut,
+    /// The attempt hit its timeout; `is_retryable` as for `Failed`.
+    TimedOut {
+        is_retryable: bool,
+    },
     Cancelled,
 }
 

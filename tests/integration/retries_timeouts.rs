@@ -220,3 +220,39 @@ fn timed_out_attempts_are_retried() {
     assert_eq!(summary.status("step"), "timed_out");
     assert_eq!(summary.attempts("step"), 2);
 }
+
+#[test]
+fn retry_on_exit_codes_does_not_retry_a_timeout() {
+    let out = Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""sleep 5""#,
+                r#"#{ timeout: "200ms", kill_grace: "100ms", retries: 2, retry_backoff: "10ms", retry_on: [3] }"#,
+                true,
+            ),
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(1);
+    let summary = out.summary();
+    assert_eq!(summary.status("step"), "timed_out");
+    assert_eq!(summary.attempts("step"), 1);
+}
+
+#[test]
+fn a_retry_on_closure_decides_about_timeouts() {
+    let out = Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""sleep 5""#,
+                r#"#{ timeout: "200ms", kill_grace: "100ms", retries: 1, retry_backoff: "10ms", retry_on: |e| e.message.contains("timed out") }"#,
+                true,
+            ),
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(1);
+    assert_eq!(out.summary().attempts("step"), 2);
+}

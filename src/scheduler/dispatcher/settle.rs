@@ -74,16 +74,9 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 error,
                 is_retryable,
             } => self.attempt_failed(id, Status::Failed, error, is_retryable),
-            Outcome::TimedOut => {
-                let after = node.options.timeout.map_or_else(String::new, |t| {
-                    format!(" after {}", crate::script::fmt_duration(t))
-                });
-                self.attempt_failed(
-                    id,
-                    Status::TimedOut,
-                    TaskError::new(format!("timed out{after}")),
-                    true,
-                );
+            Outcome::TimedOut { is_retryable } => {
+                let error = TaskError::new(crate::executor::timeout_message(node.options.timeout));
+                self.attempt_failed(id, Status::TimedOut, error, is_retryable);
             }
             Outcome::Cancelled => self.complete(id, Status::Cancelled, None),
         }
