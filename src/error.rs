@@ -114,6 +114,9 @@ pub(crate) enum Error {
     },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A bug: the scheduler panicked. Reported, never hidden.
+    #[error("internal error: the scheduler stopped unexpectedly ({0}); please report this")]
+    SchedulerStopped(String),
 }
 
 impl Error {
@@ -124,7 +127,10 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Invalid(_) => exit::INVALID,
-            Self::ReadFile { .. } | Self::WriteFile { .. } | Self::Runtime(_) => exit::ENVIRONMENT,
+            Self::ReadFile { .. }
+            | Self::WriteFile { .. }
+            | Self::Runtime(_)
+            | Self::SchedulerStopped(_) => exit::ENVIRONMENT,
         }
     }
 }

@@ -116,13 +116,18 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         .build()
         .map_err(Error::Runtime)?;
     let reporter = ConsoleReporter::new(Box::new(std::io::stderr()), config.verbose, config.quiet);
-    let report = runtime.block_on(scheduler::run(
+    // The dispatcher runs on a runtime worker, not on this thread: a worker waking it then
+    // often runs it next on the same thread instead of waking another one.
+    let dispatcher = runtime.spawn(scheduler::run(
         dag,
         built.output,
         limits,
         executor,
         reporter,
     ));
+    let report = runtime
+        .block_on(dispatcher)
+        .map_err(|e| Error::SchedulerStopped(e.to_string()))?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     let meta = report::RunMeta {
         run_id: &run_id,

@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How many trailing stderr lines a failure message keeps.
 const STDERR_TAIL_LINES: usize = 20;
+/// How long output is still read after the command ended.
+const PIPE_DRAIN: Duration = Duration::from_millis(500);
 /// How often a terminating group is checked for survivors.
 const REAP_POLL: Duration = Duration::from_millis(10);
 
@@ -134,36 +136,56 @@ pub(crate) async fn run(
     }
     let mut stdout = child.stdout.take().expect("invariant: stdout piped");
     let stderr = child.stderr.take().expect("invariant: stderr piped");
-    let label = cmd.label.clone();
-    let out_task = tokio::spawn(async move {
+    // Output is read on this task, next to the wait: no extra tasks per command.
+    let out_fut = async move {
         let mut buf = Vec::new();
         let _ = stdout.read_to_end(&mut buf).await;
         buf
-    });
-    let err_task = tokio::spawn(forward_stderr(stderr, label));
+    };
+    let err_fut = forward_stderr(stderr, cmd.label.clone());
+    tokio::pin!(out_fut, err_fut);
+    let (mut out, mut err) = (None, None);
     let deadline = async {
         match cmd.timeout {
             Some(t) => tokio::time::sleep(t).await,
             None => std::future::pending().await,
         }
     };
-    let status = tokio::select! {
-        status = child.wait() => status,
-        () = deadline => {
-            terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
-            return ProcessOutcome::TimedOut;
-        }
-        () = cancel.cancelled() => {
-            terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
-            return ProcessOutcome::Cancelled;
+    tokio::pin!(deadline);
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            buf = &mut out_fut, if out.is_none() => out = Some(buf),
+            tail = &mut err_fut, if err.is_none() => err = Some(tail),
+            () = &mut deadline => {
+                terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+                return ProcessOutcome::TimedOut;
+            }
+            () = cancel.cancelled() => {
+                terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+                return ProcessOutcome::Cancelled;
+            }
         }
     };
     // The shell is gone; anything it left in its group is not part of the result.
     if let Some(pgid) = pgid {
         let _ = killpg(pgid, Signal::SIGKILL);
     }
-    let stdout = out_task.await.unwrap_or_default();
-    let stderr_tail = err_task.await.unwrap_or_default();
+    // A process that left the group may still hold the pipes: do not wait on it for long.
+    let rest = async {
+        let stdout = match out {
+            Some(b) => b,
+            None => out_fut.await,
+        };
+        let stderr_tail = match err {
+            Some(t) => t,
+            None => err_fut.await,
+        };
+        (stdout, stderr_tail)
+    };
+    let (stdout, stderr_tail) = tokio::time::timeout(PIPE_DRAIN, rest)
+        .await
+        .unwrap_or_default();
     exited(status, stdout, stderr_tail)
 }
 
