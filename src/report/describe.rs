@@ -14,6 +14,17 @@ pub(crate) struct DescribedFlow<'a> {
     pub(crate) dag: Dag,
 }
 
+/// A node's options as `describe` shows them, with a fan-out's own `max_concurrency` (kept
+/// as a limit shared by its children, not as a task option).
+fn node_options(n: &crate::dag::Node) -> Vec<(&'static str, String)> {
+    let mut shown = n.options.shown();
+    let fan_out = n.limits.iter().find(|l| l.key.starts_with("fanout:"));
+    if let Some(limit) = fan_out.filter(|_| n.options.max_concurrency.is_none()) {
+        shown.push(("max_concurrency", limit.capacity.to_string()));
+    }
+    shown
+}
+
 fn options_text(shown: &[(&str, String)]) -> String {
     shown
         .iter()
@@ -118,7 +129,7 @@ fn graph_text(out: &mut String, dag: &Dag) {
         if !deps.is_empty() {
             let _ = write!(out, "  <- {}", deps.join(", "));
         }
-        let opts = options_text(&n.options.shown());
+        let opts = options_text(&node_options(n));
         if !opts.is_empty() {
             let _ = write!(out, "  [{opts}]");
         }
@@ -174,7 +185,7 @@ pub(crate) fn script_json(script: &Script, flows: &[DescribedFlow<'_>]) -> serde
                     json!({
                         "id": n.id.0, "name": n.name, "task": n.task, "kind": n.kind,
                         "is_expansion": n.kind.is_expansion(), "deps": deps,
-                        "options": options_json(&n.options.shown()), "location": loc_json(&n.loc),
+                        "options": options_json(&node_options(n)), "location": loc_json(&n.loc),
                     })
                 })
                 .collect();

@@ -80,6 +80,12 @@ fn message_of(e: &EvalAltResult) -> (String, Option<Diagnostic>) {
         }
         return (format!("thrown: {}", super::value::to_json(value)), None);
     }
+    if let EvalAltResult::ErrorFunctionNotFound(signature, _) = e {
+        return (
+            format!("function not found: {}", readable_signature(signature)),
+            None,
+        );
+    }
     if let EvalAltResult::ErrorStackOverflow(_) = e {
         let limit = super::engine::limits::MAX_CALL_LEVELS;
         return (
@@ -177,5 +183,40 @@ fn strip_position(text: &str) -> String {
     match first.rfind(" (line ") {
         Some(i) if first.ends_with(')') => first[..i].to_owned(),
         _ => first.to_owned(),
+    }
+}
+
+/// Rhai's signature text with Rust type names replaced by the ones scripts use:
+/// `f (&str | ImmutableString | String, i64)` becomes `f(string, int)`.
+fn readable_signature(signature: &str) -> String {
+    let replacements = [
+        ("&str | ImmutableString | String", "string"),
+        ("ImmutableString", "string"),
+        ("i64", "int"),
+        ("f64", "float"),
+        ("rhai::Array", "array"),
+        ("rhai::Map", "map"),
+        ("Array", "array"),
+        ("Map", "map"),
+        ("()", "()"),
+    ];
+    let mut out = signature.replacen(" (", "(", 1);
+    for (from, to) in replacements {
+        out = out.replace(from, to);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_use_script_type_names() {
+        assert_eq!(
+            readable_signature("artifact_write (&str | ImmutableString | String, i64)"),
+            "artifact_write(string, int)"
+        );
+        assert_eq!(readable_signature("f ()"), "f()");
     }
 }
