@@ -79,7 +79,26 @@ fn build_graph(
     let params_file = read_params_file(params.params_file.as_deref())?;
     let mut built = script.build(&spec, params_file.as_ref(), &params.params)?;
     let dag = Dag::build(std::mem::take(&mut built.nodes)).map_err(Error::Invalid)?;
+    check_pools(&dag, &spec)?;
     Ok((script, spec, dag, built))
+}
+
+/// Every node's pool must be one the flow declares, with room for its slots.
+fn check_pools(dag: &Dag, spec: &FlowSpec) -> Result<()> {
+    let errors: Vec<Diagnostic> = dag
+        .nodes()
+        .iter()
+        .filter_map(|n| {
+            scheduler::pool_limit(n, &spec.pools)
+                .err()
+                .map(|m| Diagnostic::new(m).at(Some(n.loc.clone())))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }
 
 fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
@@ -108,6 +127,7 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         timeout: config.timeout,
         on_failure: config.on_failure.unwrap_or(spec.on_failure),
         handle_signals: true,
+        pools: spec.pools.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -78,11 +78,25 @@ impl Dep {
     }
 }
 
-/// A concurrency limit shared by several nodes: a fan-out's `max_concurrency`, a task's.
+/// A concurrency limit shared by several nodes: a fan-out's `max_concurrency`, a task's, a
+/// pool's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Limit {
     pub(crate) key: Arc<str>,
     pub(crate) capacity: u32,
+    /// Slots one node takes (a pool's `pool_slots`; 1 otherwise).
+    pub(crate) slots: u32,
+}
+
+impl Limit {
+    /// A limit where each node takes one slot.
+    pub(crate) fn one_each(key: impl Into<Arc<str>>, capacity: u32) -> Self {
+        Self {
+            key: key.into(),
+            capacity,
+            slots: 1,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -75,6 +75,37 @@ impl Execute for LocalExecutor {
     }
 }
 
+/// What a worker process's end means for its attempt.
+fn worker_outcome(ended: ProcessOutcome) -> Outcome {
+    match ended {
+        ProcessOutcome::Exited {
+            code: 0, stdout, ..
+        } => match parse_response(&stdout).map(WorkerResponse::into_value) {
+            Ok(Ok(v)) => Outcome::Succeeded(v),
+            Ok(Err(WorkerResponse::Error(error))) => Outcome::failed(error),
+            Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut { is_retryable: true },
+            Ok(Err(_)) => Outcome::Cancelled,
+            Err(error) => Outcome::failed(error),
+        },
+        ProcessOutcome::Exited {
+            code, stderr_tail, ..
+        } => {
+            let how = if code > 128 {
+                format!("was killed by signal {}", code - 128)
+            } else {
+                format!("exited with code {code}")
+            };
+            let tail = process::stderr_suffix(&stderr_tail);
+            Outcome::failed(TaskError::new(format!("the worker process {how}{tail}")))
+        }
+        ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
+        ProcessOutcome::Cancelled => Outcome::Cancelled,
+        ProcessOutcome::SpawnFailed(e) => Outcome::failed(TaskError::new(format!(
+            "cannot start a worker process: {e}"
+        ))),
+    }
+}
+
 /// "timed out after 2s": how a timed-out attempt is described.
 pub(crate) fn timeout_message(timeout: Option<std::time::Duration>) -> String {
     match timeout {
@@ -155,30 +186,27 @@ impl LocalExecutor {
     /// Runs a task in `autowf worker`, a child process in its own group. The worker enforces
     /// the timeout itself (so it can stop what it started); the run kills it after the grace.
     async fn run_worker(&self, job: &Job) -> Outcome {
+        match self.worker_spec(job) {
+            Ok(spec) => worker_outcome(process::run(&spec, &job.cancel, &job.hurry).await),
+            Err(error) => Outcome::Failed {
+                error,
+                is_retryable: false,
+            },
+        }
+    }
+
+    /// The `autowf worker` child for `job`: the request on its stdin, a timeout backstop of the
+    /// task's timeout plus its grace (the worker enforces the timeout itself).
+    fn worker_spec(&self, job: &Job) -> Result<ProcessSpec, TaskError> {
         let attempt = attempt_of(job);
         let inputs = |id: NodeId| job.input(id);
-        let request = match self.runtime.worker_request(&job.node, &inputs, &attempt) {
-            Ok(r) => r,
-            Err(error) => {
-                return Outcome::Failed {
-                    error,
-                    is_retryable: false,
-                };
-            }
-        };
-        let exe = match std::env::current_exe() {
-            Ok(p) => p,
-            Err(e) => {
-                let error = TaskError::new(format!(
-                    "cannot find the autowf executable for a worker: {e}"
-                ));
-                return Outcome::Failed {
-                    error,
-                    is_retryable: false,
-                };
-            }
-        };
-        let spec = ProcessSpec {
+        let request = self.runtime.worker_request(&job.node, &inputs, &attempt)?;
+        let exe = std::env::current_exe().map_err(|e| {
+            TaskError::new(format!(
+                "cannot find the autowf executable for a worker: {e}"
+            ))
+        })?;
+        Ok(ProcessSpec {
             program: Program::Exec {
                 path: exe,
                 args: vec!["worker".to_owned()],
@@ -189,38 +217,7 @@ impl LocalExecutor {
             label: String::new(),
             timeout: attempt.timeout.map(|t| t + attempt.kill_grace),
             kill_grace: attempt.kill_grace,
-        };
-        match process::run(&spec, &job.cancel, &job.hurry).await {
-            ProcessOutcome::Exited {
-                code: 0, stdout, ..
-            } => match parse_response(&stdout).map(WorkerResponse::into_value) {
-                Ok(Ok(v)) => Outcome::Succeeded(v),
-                Ok(Err(WorkerResponse::Error(error))) => Outcome::failed(error),
-                Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut { is_retryable: true },
-                Ok(Err(_)) => Outcome::Cancelled,
-                Err(error) => Outcome::failed(error),
-            },
-            ProcessOutcome::Exited {
-                code, stderr_tail, ..
-            } => {
-                let how = if code > 128 {
-                    format!("was killed by signal {}", code - 128)
-                } else {
-                    format!("exited with code {code}")
-                };
-                let error = TaskError::new(format!(
-                    "the worker process {how}{}",
-                    process::stderr_suffix(&stderr_tail)
-                ));
-                Outcome::failed(error)
-            }
-            ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
-            ProcessOutcome::Cancelled => Outcome::Cancelled,
-            ProcessOutcome::SpawnFailed(e) => {
-                let error = TaskError::new(format!("cannot start a worker process: {e}"));
-                Outcome::failed(error)
-            }
-        }
+        })
     }
 
     async fn run_shell(&self, job: &Job) -> Outcome {

@@ -23,6 +23,7 @@ pub(super) fn is_batchable(node: &Node) -> bool {
     node.kind == NodeKind::Task
         && node.options.run_in == RunIn::Thread
         && node.limits.is_empty()
+        && node.options.pool.is_none()
         && node.task.is_some()
 }
 

@@ -6,6 +6,7 @@ mod dispatcher;
 mod policy;
 mod state;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
 
-use crate::dag::{Node, NodeId};
+use crate::dag::{Limit, Node, NodeId};
 use crate::events::{RunEvent, Status, TaskError};
 use crate::script::{Expansion, FailurePolicy, Value};
 
@@ -42,6 +43,41 @@ impl Job {
             .find(|(n, _)| *n == id)
             .map_or_else(Value::unit, |(_, v)| (**v).clone())
     }
+}
+
+/// The pool limit a node takes slots from, if it names a pool; an error for an unknown pool
+/// or more slots than the pool has, since such a node could never start.
+pub(crate) fn pool_limit(
+    node: &Node,
+    pools: &BTreeMap<String, u32>,
+) -> Result<Option<Limit>, String> {
+    let Some(pool) = node.options.pool.as_deref() else {
+        return Ok(None);
+    };
+    let Some(&capacity) = pools.get(pool) else {
+        let names: Vec<&str> = pools.keys().map(String::as_str).collect();
+        let known = if names.is_empty() {
+            "the flow declares no pools".to_owned()
+        } else {
+            format!("pools: {}", names.join(", "))
+        };
+        return Err(format!(
+            "`{}` uses pool `{pool}`, which the flow does not declare ({known})",
+            node.name
+        ));
+    };
+    let slots = node.options.pool_slots;
+    if slots > capacity {
+        return Err(format!(
+            "`{}` takes {slots} slots of pool `{pool}`, which has {capacity}",
+            node.name
+        ));
+    }
+    Ok(Some(Limit {
+        key: format!("pool:{pool}").into(),
+        capacity,
+        slots,
+    }))
 }
 
 /// How an attempt ended.
@@ -170,6 +206,8 @@ pub(crate) struct RunLimits {
     pub(crate) on_failure: FailurePolicy,
     /// Listen for SIGINT and SIGTERM (off in unit tests).
     pub(crate) handle_signals: bool,
+    /// Named pools and their sizes (the flow's `pools`); tasks take `pool_slots` of one.
+    pub(crate) pools: BTreeMap<String, u32>,
 }
 
 /// Why a run stopped early, if it did.

@@ -97,27 +97,33 @@ pub(super) struct Limits {
 }
 
 impl Limits {
-    /// Takes a slot of every limit, or none (and remembers `entry` under the full one).
-    pub(super) fn try_acquire(&mut self, limits: &[Limit], entry: ReadyEntry) -> bool {
-        if let Some(full) = limits
-            .iter()
-            .find(|l| self.used.get(&l.key).copied().unwrap_or(0) >= l.capacity)
-        {
+    /// Takes the slots of every limit, or none (and remembers `entry` under a full one).
+    pub(super) fn try_acquire<'a>(
+        &mut self,
+        limits: impl Iterator<Item = &'a Limit> + Clone,
+        entry: ReadyEntry,
+    ) -> bool {
+        let is_full =
+            |l: &&Limit| self.used.get(&l.key).copied().unwrap_or(0) + l.slots > l.capacity;
+        if let Some(full) = limits.clone().find(is_full) {
             self.held.entry(full.key.clone()).or_default().push(entry);
             return false;
         }
         for l in limits {
-            *self.used.entry(l.key.clone()).or_insert(0) += 1;
+            *self.used.entry(l.key.clone()).or_insert(0) += l.slots;
         }
         true
     }
 
     /// Frees the slots of `limits`; returns the nodes held back on them.
-    pub(super) fn release(&mut self, limits: &[Limit]) -> Vec<ReadyEntry> {
+    pub(super) fn release<'a>(
+        &mut self,
+        limits: impl Iterator<Item = &'a Limit>,
+    ) -> Vec<ReadyEntry> {
         let mut freed = Vec::new();
         for l in limits {
             if let Some(n) = self.used.get_mut(&l.key) {
-                *n = n.saturating_sub(1);
+                *n = n.saturating_sub(l.slots);
             }
             if let Some(held) = self.held.remove(&l.key) {
                 freed.extend(held);
@@ -147,17 +153,14 @@ mod tests {
     #[test]
     fn limits_hold_and_release() {
         let mut l = Limits::default();
-        let lim = vec![Limit {
-            key: "task:a".into(),
-            capacity: 1,
-        }];
+        let lim = [Limit::one_each("task:a", 1)];
         let e = |id| ReadyEntry {
             priority: 0,
             id: NodeId(id),
         };
-        assert!(l.try_acquire(&lim, e(0)));
-        assert!(!l.try_acquire(&lim, e(1)));
-        assert_eq!(l.release(&lim), vec![e(1)]);
-        assert!(l.try_acquire(&lim, e(1)));
+        assert!(l.try_acquire(lim.iter(), e(0)));
+        assert!(!l.try_acquire(lim.iter(), e(1)));
+        assert_eq!(l.release(lim.iter()), vec![e(1)]);
+        assert!(l.try_acquire(lim.iter(), e(1)));
     }
 }

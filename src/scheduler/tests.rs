@@ -223,6 +223,7 @@ impl Harness {
                 timeout: None,
                 on_failure: FailurePolicy::FailFast,
                 handle_signals: false,
+                pools: std::collections::BTreeMap::new(),
             },
             output: Value::unit(),
         }
@@ -441,10 +442,7 @@ fn retries_run_out() {
 
 #[test]
 fn concurrency_limits_hold_across_nodes() {
-    let limit = Limit {
-        key: "task:db".into(),
-        capacity: 2,
-    };
+    let limit = Limit::one_each("task:db", 2);
     let nodes: Vec<Node> = (0..6)
         .map(|i| {
             let mut n = node(i, &format!("db{i}"), &[]);
@@ -590,4 +588,62 @@ fn a_chain_of_fast_calls_runs_in_place_in_order() {
     let order: Vec<String> = log.iter().map(|r| r.name.clone()).collect();
     let expected: Vec<String> = (0..100).map(|i| format!("inc{i}")).collect();
     assert_eq!(order, expected);
+}
+
+#[test]
+fn pools_bound_their_tasks_by_slots() {
+    // Pool `db` has 3 slots; `big` nodes take 2 each, `small` ones 1.
+    let nodes: Vec<Node> = (0..6)
+        .map(|i| {
+            let name = if i < 3 {
+                format!("big{i}")
+            } else {
+                format!("small{i}")
+            };
+            let mut n = node(i, &name, &[]);
+            n.options.pool = Some("db".to_owned());
+            n.options.pool_slots = if i < 3 { 2 } else { 1 };
+            n
+        })
+        .collect();
+    let mut h = Harness::new(nodes);
+    for i in 0..6 {
+        let name = if i < 3 {
+            format!("big{i}")
+        } else {
+            format!("small{i}")
+        };
+        h = h.behave(&name, slow(10));
+    }
+    h.limits.jobs = 6;
+    h.limits.pools.insert("db".to_owned(), 3);
+    let (report, log, _) = h.run();
+    assert!(report.is_success());
+    // At every start, the slots of the nodes running then fit in the pool.
+    let slots = |name: &str| if name.starts_with("big") { 2 } else { 1 };
+    for r in &log {
+        let used: u32 = log
+            .iter()
+            .filter(|o| o.start <= r.start && r.start < o.end)
+            .map(|o| slots(&o.name))
+            .sum();
+        assert!(used <= 3, "{used} slots in use when {} started", r.name);
+    }
+}
+
+#[test]
+fn an_unknown_pool_fails_its_node() {
+    let mut n = node(0, "a", &[]);
+    n.options.pool = Some("nope".to_owned());
+    let (report, log, _) = Harness::new(vec![n]).run();
+    assert_eq!(status_of(&report, "a"), Status::Failed);
+    assert!(log.is_empty());
+    assert!(
+        report.nodes[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("pool `nope`, which the flow does not declare")
+    );
 }

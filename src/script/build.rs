@@ -260,10 +260,7 @@ pub(super) fn task_node(
 pub(crate) fn task_limits(task: &str, options: &super::TaskOptions) -> Vec<Limit> {
     options
         .max_concurrency
-        .map(|capacity| Limit {
-            key: format!("task:{task}").into(),
-            capacity,
-        })
+        .map(|capacity| Limit::one_each(format!("task:{task}"), capacity))
         .into_iter()
         .collect()
 }

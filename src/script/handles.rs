@@ -140,10 +140,10 @@ fn fan_out_limit(group: &str, opts: &Map) -> Result<Option<Limit>, Diagnostic> {
             "invalid value for option `max_concurrency`: expected an integer of at least 1",
         )
     })?;
-    Ok(Some(Limit {
-        key: format!("fanout:{group}").into(),
-        capacity: u32::try_from(n).unwrap_or(u32::MAX),
-    }))
+    Ok(Some(Limit::one_each(
+        format!("fanout:{group}"),
+        u32::try_from(n).unwrap_or(u32::MAX),
+    )))
 }
 
 /// The options of a fan-out other than `max_concurrency`, which apply to each child.

@@ -205,61 +205,17 @@ impl Runtime {
     ) -> Result<Expansion, TaskError> {
         match &*node.payload.0 {
             PayloadKind::Map { source, func, task } => {
-                let list = inputs(source.id).0;
-                let type_name = value::type_name(&list);
-                let items = list.into_array().map_err(|_| {
-                    TaskError::new(format!(
-                        "`{}` maps over the result of its input, which is {type_name}, not a list",
-                        node.name
-                    ))
-                })?;
-                if items.len() > budget {
-                    return Err(TaskError::new(format!(
-                        "`{}` would fan out to {} nodes, over the remaining budget of {budget} dynamic tasks (`--max-dynamic-tasks`)",
-                        node.name,
-                        items.len()
-                    )));
-                }
+                let items = list_to_map(node, inputs(source.id), budget)?;
                 match task {
                     Some(task) => Ok(map_children(node, task, items, base_id, &self.cx)),
                     None => {
-                        let func = substitute(&Dynamic::from(func.clone()), inputs, Quote::None);
-                        let func = func
-                            .try_cast::<rhai::FnPtr>()
-                            .expect("invariant: still a function pointer");
-                        self.build_with(attempt, |rt| {
-                            let mut out = Vec::new();
-                            let mut next = base_id;
-                            let mut all = Vec::new();
-                            for (i, item) in items.into_iter().enumerate() {
-                                // Each element's nodes live under `map[i]/`, so names differ.
-                                let prefix = format!("{}[{i}]/", node.name);
-                                let built = build::build_closure(
-                                    &rt.cx,
-                                    &rt.build_engine,
-                                    &func,
-                                    vec![item],
-                                    next,
-                                    prefix,
-                                )?;
-                                next += u32::try_from(built.nodes.len()).unwrap_or(u32::MAX);
-                                all.extend(built.nodes);
-                                out.push(built.output.0);
-                            }
-                            Ok(Built {
-                                nodes: all,
-                                output: Value(Dynamic::from_array(out)),
-                            })
-                        })
+                        self.map_closure(node, &resolved_fn(func, inputs), items, base_id, attempt)
                     }
                 }
             }
             PayloadKind::Then { source, closure } => {
                 let input = inputs(source.id).0;
-                let closure = substitute(&Dynamic::from(closure.clone()), inputs, Quote::None);
-                let closure = closure
-                    .try_cast::<rhai::FnPtr>()
-                    .expect("invariant: still a function pointer");
+                let closure = resolved_fn(closure, inputs);
                 let prefix = format!("{}/", node.name);
                 self.build_with(attempt, |rt| {
                     build::build_closure(
@@ -268,12 +224,40 @@ impl Runtime {
                         &closure,
                         vec![input],
                         base_id,
-                        prefix.clone(),
+                        prefix,
                     )
                 })
             }
             _ => Err(TaskError::new("internal error: not an expansion node")),
         }
+    }
+
+    /// `.map(|x| ...)`: the closure runs once per element in building mode; element `i`'s
+    /// nodes live under `map[i]/`, so their names differ.
+    fn map_closure(
+        &self,
+        node: &Node,
+        func: &rhai::FnPtr,
+        items: rhai::Array,
+        base_id: u32,
+        attempt: &Attempt,
+    ) -> Result<Expansion, TaskError> {
+        self.build_with(attempt, |rt| {
+            let mut outputs = Vec::with_capacity(items.len());
+            let mut nodes = Vec::new();
+            for (i, item) in items.into_iter().enumerate() {
+                let next = base_id + u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                let prefix = format!("{}[{i}]/", node.name);
+                let built =
+                    build::build_closure(&rt.cx, &rt.build_engine, func, vec![item], next, prefix)?;
+                nodes.extend(built.nodes);
+                outputs.push(built.output.0);
+            }
+            Ok(Built {
+                nodes,
+                output: Value(Dynamic::from_array(outputs)),
+            })
+        })
     }
 
     fn build_with(
@@ -292,6 +276,33 @@ impl Runtime {
             Err(e) => Err(expansion_error(&e, &self.cx.file)),
         }
     }
+}
+
+/// The list a map node fans out over, checked against the dynamic-task budget before any
+/// node is made.
+fn list_to_map(node: &Node, value: Value, budget: usize) -> Result<rhai::Array, TaskError> {
+    let type_name = value::type_name(&value.0);
+    let items = value.0.into_array().map_err(|_| {
+        TaskError::new(format!(
+            "`{}` maps over the result of its input, which is {type_name}, not a list",
+            node.name
+        ))
+    })?;
+    if items.len() > budget {
+        return Err(TaskError::new(format!(
+            "`{}` would fan out to {} nodes, over the remaining budget of {budget} dynamic tasks (`--max-dynamic-tasks`)",
+            node.name,
+            items.len()
+        )));
+    }
+    Ok(items)
+}
+
+/// A closure with the results it captured put in place of their handles.
+fn resolved_fn(f: &rhai::FnPtr, inputs: &dyn Fn(NodeId) -> Value) -> rhai::FnPtr {
+    substitute(&Dynamic::from(f.clone()), inputs, Quote::None)
+        .try_cast::<rhai::FnPtr>()
+        .expect("invariant: substituting keeps a function pointer")
 }
 
 /// `square[0]`, `square[1]` ...: one child per element, calling `task` on it.

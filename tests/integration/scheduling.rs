@@ -520,3 +520,50 @@ fn an_expansion_error_is_not_retried() {
     assert_eq!(summary.status("sq"), "failed");
     assert_eq!(summary.attempts("sq"), 1);
 }
+
+#[test]
+fn a_pool_bounds_the_tasks_that_use_it() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            &format!(
+                "{TIMED_WORK}\n{}",
+                r#"
+                shell_task(work, #{ pool: "db", pool_slots: 2 });
+                fn main() { fan_out(work, [0, 1, 2, 3]) }
+                flow(main, #{ pools: #{ db: 3 } });
+                "#
+            ),
+        )
+        .args(["run", "main.rhai", "--jobs", "8"])
+        .run();
+    out.code(0);
+    let log = out.file("log.txt");
+    assert_eq!(log.lines().count(), 8, "every task ran once: {log}");
+    assert_eq!(
+        max_overlap(&log),
+        1,
+        "two slots each in a pool of three: one at a time:\n{log}"
+    );
+}
+
+#[test]
+fn an_undeclared_pool_is_an_error_before_anything_runs() {
+    Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn step() { "touch ran" }
+            shell_task(step, #{ pool: "dbx" });
+            fn main() { step() }
+            flow(main, #{ pools: #{ db: 2 } });
+            "#,
+        )
+        .args(["run", "main.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains(
+            "error: `step` uses pool `dbx`, which the flow does not declare (pools: db)",
+        )
+        .no_file("ran");
+}

@@ -19,9 +19,10 @@ use super::batch::{BATCH_BUDGET, MAX_BATCH, SpeedLog};
 use super::state::{Limits, NodeState, Phase, ReadyEntry, ReadyQueue};
 use super::{
     BatchCompleter, Completer, Execute, Interruption, Job, Observe, Outcome, RunLimits, RunReport,
+    pool_limit,
 };
-use crate::dag::{Dag, NodeId};
-use crate::events::{RunEvent, Status};
+use crate::dag::{Dag, Limit, NodeId};
+use crate::events::{RunEvent, Status, TaskError};
 use crate::script::Value;
 
 /// How long a forced stop (second Ctrl-C) waits for workers before giving up on them.
@@ -80,6 +81,8 @@ struct Dispatcher<E, O> {
     dynamic_created: usize,
     started: Instant,
     speed: SpeedLog,
+    /// Per node, the pool it takes slots from (see [`pool_limit`]).
+    pool_limits: Vec<Option<Limit>>,
 }
 
 impl<E: Execute, O: Observe> Dispatcher<E, O> {
@@ -112,6 +115,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             dynamic_created: 0,
             started: Instant::now(),
             speed: SpeedLog::default(),
+            pool_limits: Vec::new(),
             dag,
         };
         d.add_states(0);
@@ -135,6 +139,14 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             self.states
                 .push(NodeState::new(u32::try_from(waiting).unwrap_or(u32::MAX)));
             self.results.push(None);
+            match pool_limit(self.dag.node(id), &self.run.pools) {
+                Ok(limit) => self.pool_limits.push(limit),
+                Err(message) => {
+                    self.pool_limits.push(None);
+                    self.complete(id, Status::Failed, Some(TaskError::new(message)));
+                    continue;
+                }
+            }
             let failed_dep = self.dag.deps(id).find(|d| {
                 self.states
                     .get(d.index())
@@ -250,7 +262,11 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 self.deferred.push_back(entry);
                 continue;
             }
-            if !self.limits.try_acquire(&node.limits, entry) {
+            let pool = self.pool_limits[entry.id.index()].as_ref();
+            if !self
+                .limits
+                .try_acquire(node.limits.iter().chain(pool), entry)
+            {
                 continue;
             }
             let is_fast = self.speed.is_fast(&node);

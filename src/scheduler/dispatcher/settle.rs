@@ -16,7 +16,8 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     pub(super) fn on_done(&mut self, id: NodeId, outcome: Outcome) {
         self.running -= 1;
         let node = self.dag.node_arc(id);
-        for entry in self.limits.release(&node.limits) {
+        let pool = self.pool_limits[id.index()].as_ref();
+        for entry in self.limits.release(node.limits.iter().chain(pool)) {
             self.ready.push(entry);
         }
         if node.kind.is_expansion() {
