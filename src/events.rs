@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::error::SourceLoc;
 
 /// How a node ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Status {
     Succeeded,
@@ -21,6 +21,13 @@ pub(crate) enum Status {
 impl Status {
     pub(crate) fn is_success(self) -> bool {
         matches!(self, Self::Succeeded | Self::Cached)
+    }
+
+    /// Whether this status makes the run fail. A skip never does by itself: a node skipped
+    /// because a dependency failed comes with that failure, and one skipped by its trigger
+    /// rule (`one_failed` when nothing failed) is how the flow is meant to go.
+    pub(crate) fn fails_run(self) -> bool {
+        matches!(self, Self::Failed | Self::TimedOut | Self::Cancelled)
     }
 }
 
@@ -50,6 +57,14 @@ impl TaskError {
             exit_code: None,
         }
     }
+}
+
+/// What a node with a trigger rule learns of one of its dependencies (`ctx().upstream`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Upstream {
+    pub(crate) name: String,
+    pub(crate) status: Status,
+    pub(crate) error: Option<String>,
 }
 
 /// Something that happened during a run, in the order it happened.

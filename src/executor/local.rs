@@ -124,6 +124,7 @@ fn attempt_of(job: &Job) -> Attempt {
         cancel: job.cancel.clone(),
         env: job.node.options.env.clone(),
         cwd: job.node.options.cwd.clone(),
+        upstream: job.upstream.clone(),
     }
 }
 

@@ -24,6 +24,7 @@ pub(super) fn is_batchable(node: &Node) -> bool {
         && node.options.run_in == RunIn::Thread
         && node.limits.is_empty()
         && node.options.pool.is_none()
+        && node.options.trigger == crate::script::Trigger::AllSuccess
         && node.task.is_some()
 }
 

@@ -17,7 +17,7 @@ pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
 
 use crate::dag::{Limit, Node, NodeId};
-use crate::events::{RunEvent, Status, TaskError};
+use crate::events::{RunEvent, Status, TaskError, Upstream};
 use crate::script::{Expansion, FailurePolicy, Value};
 
 /// One attempt of one node, handed to an executor.
@@ -33,6 +33,8 @@ pub(crate) struct Job {
     pub(crate) next_id: u32,
     /// How many more nodes expansions may create in this run.
     pub(crate) dynamic_budget: usize,
+    /// For a node with a trigger rule: how each dependency ended.
+    pub(crate) upstream: Vec<Upstream>,
 }
 
 impl Job {
@@ -244,7 +246,7 @@ pub(crate) struct RunReport {
 
 impl RunReport {
     pub(crate) fn is_success(&self) -> bool {
-        self.interruption.is_none() && self.nodes.iter().all(|n| n.status.is_success())
+        self.interruption.is_none() && !self.nodes.iter().any(|n| n.status.fails_run())
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use rhai::{AST, Engine};
 
 pub(crate) use api::{FlowSpec, Registry, TaskKind};
-pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions};
+pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger};
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
 pub(crate) use runtime::{Attempt, CallResult, Expansion, RunInfo, Runtime, Stopped, parse_output};

@@ -30,8 +30,7 @@ impl Current {
 
     /// The map `ctx()` returns; built on demand, most tasks never ask.
     fn ctx(&self) -> Map {
-        let a = &self.attempt;
-        ctx_map(&self.info, &a.node, a.task.as_deref(), a.number)
+        ctx_map(&self.info, &self.attempt)
     }
 }
 
@@ -200,14 +199,17 @@ pub(super) fn trim_newline(mut s: String) -> String {
 }
 
 /// The `AUTOWF_*` variables of a shell command started by a task.
-pub(super) fn task_env(info: &RunInfo, ctx: &Map) -> std::collections::BTreeMap<String, String> {
-    let get = |k: &str| ctx.get(k).map(value::display).unwrap_or_default();
+/// The `AUTOWF_*` variables of a command run for `attempt`.
+pub(super) fn task_env(
+    info: &RunInfo,
+    attempt: &Attempt,
+) -> std::collections::BTreeMap<String, String> {
     [
         ("AUTOWF_RUN_ID", info.run_id.clone()),
         ("AUTOWF_FLOW", info.flow.clone()),
-        ("AUTOWF_NODE", get("node")),
-        ("AUTOWF_TASK", get("task")),
-        ("AUTOWF_ATTEMPT", get("attempt")),
+        ("AUTOWF_NODE", attempt.node.clone()),
+        ("AUTOWF_TASK", attempt.task.clone().unwrap_or_default()),
+        ("AUTOWF_ATTEMPT", attempt.number.to_string()),
         ("AUTOWF_RUN_DIR", info.run_dir.display().to_string()),
         ("AUTOWF_STATE_DIR", info.state_dir.display().to_string()),
     ]
@@ -216,19 +218,46 @@ pub(super) fn task_env(info: &RunInfo, ctx: &Map) -> std::collections::BTreeMap<
     .collect()
 }
 
-pub(super) fn ctx_map(info: &RunInfo, node: &str, task: Option<&str>, attempt: u32) -> Map {
+/// What `ctx()` returns; `upstream` only for a node with a trigger rule.
+pub(super) fn ctx_map(info: &RunInfo, attempt: &Attempt) -> Map {
     let mut m = Map::new();
     m.insert("run_id".into(), info.run_id.clone().into());
     m.insert("flow".into(), info.flow.clone().into());
-    m.insert("node".into(), node.into());
-    m.insert("task".into(), task.map_or(Dynamic::UNIT, Into::into));
-    m.insert("attempt".into(), Dynamic::from_int(i64::from(attempt)));
+    m.insert("node".into(), attempt.node.clone().into());
+    m.insert(
+        "task".into(),
+        attempt.task.clone().map_or(Dynamic::UNIT, Into::into),
+    );
+    m.insert(
+        "attempt".into(),
+        Dynamic::from_int(i64::from(attempt.number)),
+    );
     m.insert("params".into(), info.params.0.clone());
     m.insert("run_dir".into(), info.run_dir.display().to_string().into());
     m.insert(
         "state_dir".into(),
         info.state_dir.display().to_string().into(),
     );
+    if !attempt.upstream.is_empty() {
+        let upstream: rhai::Array = attempt
+            .upstream
+            .iter()
+            .map(|u| {
+                let mut entry = Map::new();
+                entry.insert("name".into(), u.name.clone().into());
+                let status = serde_json::to_value(u.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned));
+                entry.insert("status".into(), status.unwrap_or_default().into());
+                entry.insert(
+                    "error".into(),
+                    u.error.clone().map_or(Dynamic::UNIT, Into::into),
+                );
+                Dynamic::from_map(entry)
+            })
+            .collect();
+        m.insert("upstream".into(), upstream.into());
+    }
     m
 }
 

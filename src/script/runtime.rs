@@ -13,7 +13,7 @@ use super::build::{self, BuildContext, Built};
 use super::diagnostics::{expansion_error, task_error};
 use super::options::{OutputFormat, ScriptFn};
 use super::payload::{Payload, PayloadKind};
-use super::running::{self, Current, ctx_map, stop_of, task_env, trim_newline};
+use super::running::{self, Current, stop_of, task_env, trim_newline};
 use super::value::{self, Quote, Value, check_data, substitute};
 use crate::dag::{Node, NodeId, NodeKind};
 use crate::events::TaskError;
@@ -43,6 +43,8 @@ pub(crate) struct Attempt {
     /// The node's `env` and `cwd` options: for its command, or for `sh()` in its body.
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: Option<String>,
+    /// How each dependency ended, for a node with a trigger rule (`ctx().upstream`).
+    pub(crate) upstream: Vec<crate::events::Upstream>,
 }
 
 impl Attempt {
@@ -53,10 +55,7 @@ impl Attempt {
             .cwd
             .as_ref()
             .map_or_else(|| info.flow_dir.clone(), |c| info.flow_dir.join(c));
-        let mut env = task_env(
-            info,
-            &ctx_map(info, &self.node, self.task.as_deref(), self.number),
-        );
+        let mut env = task_env(info, self);
         env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let mut spec = ProcessSpec::shell(command, cwd, env, self.node.clone());
         spec.kill_grace = self.kill_grace;

@@ -37,6 +37,7 @@ pub(crate) struct WorkerRequest {
     kill_grace_ms: u64,
     env: std::collections::BTreeMap<String, String>,
     cwd: Option<String>,
+    upstream: Vec<crate::events::Upstream>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -91,6 +92,7 @@ impl Runtime {
             kill_grace_ms: u64::try_from(attempt.kill_grace.as_millis()).unwrap_or(u64::MAX),
             env: attempt.env.clone(),
             cwd: attempt.cwd.clone(),
+            upstream: attempt.upstream.clone(),
         };
         Ok(serde_json::to_vec(&request).expect("invariant: requests serialize"))
     }
@@ -158,6 +160,7 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
         cancel: cancel.clone(),
         env: req.env,
         cwd: req.cwd,
+        upstream: req.upstream,
     };
     match runtime.call_task(&payload, &|_| Value::unit(), &attempt) {
         CallResult::Done(v) => WorkerResponse::Ok(v.to_json()),

@@ -14,3 +14,4 @@ mod scheduling;
 mod shell;
 mod signals;
 mod support;
+mod triggers;

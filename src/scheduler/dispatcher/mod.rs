@@ -22,8 +22,8 @@ use super::{
     pool_limit,
 };
 use crate::dag::{Dag, Limit, NodeId};
-use crate::events::{RunEvent, Status, TaskError};
-use crate::script::Value;
+use crate::events::{RunEvent, Status, TaskError, Upstream};
+use crate::script::{Trigger, Value};
 
 /// How long a forced stop (second Ctrl-C) waits for workers before giving up on them.
 const FORCE_WAIT: Duration = Duration::from_millis(500);
@@ -126,15 +126,17 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     fn add_states(&mut self, first: usize) {
         for i in first..self.dag.len() {
             let id = NodeId(u32::try_from(i).expect("invariant: node ids fit in u32"));
+            let trigger = self.dag.node(id).options.trigger;
+            // A plain node waits for its dependencies to succeed; one with a trigger rule
+            // waits for them to finish, however they end.
+            let is_settled = |s: &NodeState| match trigger {
+                Trigger::AllSuccess => s.status().is_some_and(Status::is_success),
+                _ => s.is_done(),
+            };
             let waiting = self
                 .dag
                 .deps(id)
-                .filter(|d| {
-                    !self
-                        .states
-                        .get(d.index())
-                        .is_some_and(|s| s.status().is_some_and(Status::is_success))
-                })
+                .filter(|d| !self.states.get(d.index()).is_some_and(is_settled))
                 .count();
             self.states
                 .push(NodeState::new(u32::try_from(waiting).unwrap_or(u32::MAX)));
@@ -153,10 +155,10 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                     .and_then(NodeState::status)
                     .is_some_and(|s| !s.is_success())
             });
-            if let Some(dep) = failed_dep {
+            if let (Some(dep), Trigger::AllSuccess) = (failed_dep, trigger) {
                 self.skip(id, dep);
             } else if waiting == 0 {
-                self.push_ready(id);
+                self.deps_finished(id);
             }
         }
     }
@@ -184,7 +186,15 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             nodes: self.dag.len(),
         });
         self.launch();
-        while !self.is_idle() {
+        loop {
+            if self.is_idle() {
+                // A stopped run still owes its `always` nodes a chance to run.
+                if self.is_stopping && self.settle_unstarted() {
+                    self.launch();
+                    continue;
+                }
+                break;
+            }
             tokio::select! {
                 msg = rx.recv() => {
                     let Some(msg) = msg else { break };
@@ -255,9 +265,14 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     /// batches when plenty are ready, or run right here for up to [`BATCH_BUDGET`] when few are.
     fn launch(&mut self) {
         let inline_until = Instant::now() + BATCH_BUDGET;
-        while !self.is_stopping && !self.cancel.is_cancelled() && self.running < self.run.jobs {
+        while self.running < self.run.jobs {
             let Some(entry) = self.ready.pop() else { break };
             let node = self.dag.node_arc(entry.id);
+            // A stopping run starts only `always` nodes; the rest are settled at the end.
+            let is_stopping = self.is_stopping || self.cancel.is_cancelled();
+            if is_stopping && node.options.trigger != Trigger::Always {
+                continue;
+            }
             if node.kind.is_expansion() && self.is_expanding {
                 self.deferred.push_back(entry);
                 continue;
@@ -359,18 +374,45 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 )
             })
             .collect();
+        let is_finally = node.options.trigger == Trigger::Always;
+        let upstream = if node.options.trigger == Trigger::AllSuccess {
+            Vec::new()
+        } else {
+            self.upstream_of(id)
+        };
         Job {
             node,
             attempt,
             inputs,
-            cancel: self.cancel.clone(),
+            // An `always` node runs like a `finally`: only forcing (a second signal) stops it.
+            cancel: if is_finally {
+                self.hurry.clone()
+            } else {
+                self.cancel.clone()
+            },
             hurry: self.hurry.clone(),
+            upstream,
             next_id: u32::try_from(self.dag.len()).unwrap_or(u32::MAX),
             dynamic_budget: self
                 .run
                 .max_dynamic_tasks
                 .saturating_sub(self.dynamic_created),
         }
+    }
+
+    /// How each dependency of `id` ended, for `ctx().upstream`.
+    fn upstream_of(&self, id: NodeId) -> Vec<Upstream> {
+        self.dag
+            .deps(id)
+            .filter_map(|d| {
+                let state = &self.states[d.index()];
+                Some(Upstream {
+                    name: self.dag.node(d).name.clone(),
+                    status: state.status()?,
+                    error: state.error.as_ref().map(|e| e.message.clone()),
+                })
+            })
+            .collect()
     }
 
     fn handle(&mut self, msg: Message) {

@@ -10,7 +10,7 @@ use crate::events::{RunEvent, Status, TaskError};
 use crate::scheduler::policy::{RetryPolicy, jitter_sample};
 use crate::scheduler::state::Phase;
 use crate::scheduler::{Execute, NodeReport, Observe, Outcome, RunReport};
-use crate::script::{Expansion, FailurePolicy, Value};
+use crate::script::{Expansion, FailurePolicy, Trigger, Value};
 
 impl<E: Execute, O: Observe> Dispatcher<E, O> {
     pub(super) fn on_done(&mut self, id: NodeId, outcome: Outcome) {
@@ -196,16 +196,19 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         let resolvers = self.resolvers.remove(&id).unwrap_or_default();
         if status.is_success() {
             for d in dependents {
-                let s = &mut self.states[d.index()];
-                s.remaining -= 1;
-                if s.remaining == 0 && s.phase == Phase::Waiting {
-                    self.push_ready(d);
-                }
+                self.dep_settled(d);
             }
             for r in resolvers {
                 self.resolved_one(r);
             }
             return;
+        }
+        // Nodes with a trigger rule count any end of a dependency; the rest are skipped below.
+        let (triggered, dependents): (Vec<NodeId>, Vec<NodeId>) = dependents
+            .into_iter()
+            .partition(|d| self.dag.node(*d).options.trigger != Trigger::AllSuccess);
+        for d in triggered {
+            self.dep_settled(d);
         }
         // A node whose result waits for this one cannot finish either: skip it (under any
         // policy, so a fan-out whose child failed reads `skipped`, not `cancelled`).
@@ -248,35 +251,96 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
 
     pub(super) fn skip(&mut self, id: NodeId, because: NodeId) {
         let reason = format!("`{}` did not succeed", self.dag.node(because).name);
+        self.skip_with(id, reason);
+    }
+
+    fn skip_with(&mut self, id: NodeId, reason: String) {
         self.states[id.index()].reason = Some(reason);
         self.unresolved.remove(&id);
         self.complete(id, Status::Skipped, None);
     }
 
-    /// Marks what never ran and builds the report.
-    pub(super) fn finish(mut self, output: &Value) -> RunReport {
+    /// One more dependency of `d` has settled (succeeded, or ended at all for a trigger rule).
+    fn dep_settled(&mut self, d: NodeId) {
+        let s = &mut self.states[d.index()];
+        s.remaining -= 1;
+        if s.remaining == 0 && s.phase == Phase::Waiting {
+            self.deps_finished(d);
+        }
+    }
+
+    /// Everything `id` waits for has settled: ready it, or skip it when its trigger rule says
+    /// it should not run (`one_failed` when no dependency failed).
+    pub(super) fn deps_finished(&mut self, id: NodeId) {
+        let trigger = self.dag.node(id).options.trigger;
+        if self.is_stopping && trigger != Trigger::Always {
+            // Decided by `settle_unstarted`: a stopping run starts only `always` nodes.
+            return;
+        }
+        if trigger == Trigger::OneFailed {
+            let any_failed = self.dag.deps(id).any(|d| {
+                matches!(
+                    self.states[d.index()].status(),
+                    Some(Status::Failed | Status::TimedOut)
+                )
+            });
+            if !any_failed {
+                return self.skip_with(
+                    id,
+                    "no dependency failed (`trigger: \"one_failed\"`)".to_owned(),
+                );
+            }
+        }
+        self.push_ready(id);
+    }
+
+    /// Settles every node that will not start now that the run stops: skipped when a
+    /// dependency failed, cancelled otherwise. `always` nodes that become ready are left to
+    /// run; returns whether there are any.
+    pub(super) fn settle_unstarted(&mut self) -> bool {
         for id in self.dag.topo_order() {
-            if self.states[id.index()].is_done() {
+            let state = &self.states[id.index()];
+            let is_finally = self.dag.node(id).options.trigger == Trigger::Always;
+            if state.is_done() || (is_finally && state.phase == Phase::Ready) {
                 continue;
             }
-            let failed_dep = self.dag.deps(id).find(|d| {
+            if is_finally && state.phase == Phase::Running {
+                continue;
+            }
+            // A node with a trigger rule was not skipped by a failure: the stop kept it from
+            // starting.
+            let is_plain = self.dag.node(id).options.trigger == Trigger::AllSuccess;
+            let failed_dep = self.dag.deps(id).filter(|_| is_plain).find(|d| {
                 self.states[d.index()]
                     .status()
                     .is_some_and(|s| !s.is_success())
             });
             match failed_dep {
                 Some(dep) if self.states[dep.index()].status() != Some(Status::Cancelled) => {
-                    self.skip(id, dep)
+                    self.skip(id, dep);
                 }
                 _ => self.complete(id, Status::Cancelled, None),
             }
         }
+        !self.ready.is_empty()
+    }
+
+    /// Marks what never ran and builds the report.
+    pub(super) fn finish(mut self, output: &Value) -> RunReport {
+        // Nothing runs any more: `always` nodes still ready now are cancelled too.
+        self.ready.clear();
+        for id in self.dag.topo_order() {
+            if self.states[id.index()].phase == Phase::Ready {
+                self.states[id.index()].phase = Phase::Waiting;
+            }
+        }
+        self.settle_unstarted();
         let duration = self.started.elapsed();
         let is_success = self.interruption.is_none()
-            && self
+            && !self
                 .states
                 .iter()
-                .all(|s| s.status().is_some_and(Status::is_success));
+                .any(|s| s.status().is_none_or(Status::fails_run));
         let output = is_success.then(|| output.resolve(&|n| self.result_of(n)));
         let nodes = self
             .states
