@@ -129,6 +129,8 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         handle_signals: true,
         pools: spec.pools.clone(),
     };
+    // Orphans of tasks are re-parented to autowf, which stops them (see `tree`).
+    crate::executor::tree::become_subreaper();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(config.jobs.max(1))
@@ -149,6 +151,10 @@ fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         .block_on(dispatcher)
         .map_err(|e| Error::SchedulerStopped(e.to_string()))?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    let left_behind = crate::executor::tree::sweep_orphans(std::time::Duration::from_secs(1));
+    if left_behind > 0 {
+        tracing::warn!("stopped {left_behind} process(es) that tasks left running");
+    }
     let meta = report::RunMeta {
         run_id: &run_id,
         flow: &spec.name,

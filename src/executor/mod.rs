@@ -3,5 +3,6 @@
 
 mod local;
 pub(crate) mod process;
+pub(crate) mod tree;
 
 pub(crate) use local::{LocalExecutor, timeout_message};

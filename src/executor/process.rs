@@ -12,6 +12,8 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
 use tokio_util::sync::CancellationToken;
 
+use super::tree;
+
 /// How many trailing stderr lines a failure message keeps.
 const STDERR_TAIL_LINES: usize = 20;
 /// How long output is still read after the command ended.
@@ -257,18 +259,20 @@ async fn terminate(
     hurry: &CancellationToken,
 ) {
     let Some(pgid) = pgid else { return };
-    if killpg(pgid, Signal::SIGTERM).is_ok() {
+    // Descendants that left the group (setsid, daemons) are stopped along with it.
+    let escaped = tree::descendants(pgid);
+    if tree::signal_tree(pgid, &escaped, Signal::SIGTERM) {
         let deadline = tokio::time::Instant::now() + grace;
         // Reaping the shell as we go, so its zombie does not keep the group alive.
         while {
             let _ = child.try_wait();
-            group_alive(pgid)
+            tree::any_alive(pgid, &escaped)
         } && tokio::time::Instant::now() < deadline
             && !hurry.is_cancelled()
         {
             tokio::time::sleep(REAP_POLL).await;
         }
-        let _ = killpg(pgid, Signal::SIGKILL);
+        tree::signal_tree(pgid, &escaped, Signal::SIGKILL);
     }
     let _ = child.wait().await;
 }
@@ -289,38 +293,6 @@ fn log_line(label: &str, line: &str) {
     } else {
         tracing::info!(target: "autowf::task", "{label} | {line}");
     }
-}
-
-/// Whether any process of the group is still running. Zombies do not count: once killed,
-/// a grandchild waits for whoever adopted it to reap it, which a container's PID 1 may do
-/// late or never.
-fn group_alive(pgid: Pid) -> bool {
-    if killpg(pgid, None).is_err() {
-        return false;
-    }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    entries.flatten().any(|e| {
-        let is_pid = e
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
-        is_pid
-            && std::fs::read_to_string(e.path().join("stat"))
-                .is_ok_and(|stat| is_live_member(&stat, pgid))
-    })
-}
-
-/// Reads `/proc/PID/stat`: `pid (comm) state ppid pgrp ...`; `comm` may hold spaces.
-fn is_live_member(stat: &str, pgid: Pid) -> bool {
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return false;
-    };
-    let mut fields = rest.split_whitespace();
-    let state = fields.next().unwrap_or("Z");
-    let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
-    pgrp == Some(pgid.as_raw()) && !matches!(state, "Z" | "X")
 }
 
 /// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
@@ -370,29 +342,17 @@ pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) ->
 
 fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace: Duration) {
     let Some(pgid) = pgid else { return };
-    if killpg(pgid, Signal::SIGTERM).is_ok() {
+    let escaped = tree::descendants(pgid);
+    if tree::signal_tree(pgid, &escaped, Signal::SIGTERM) {
         let deadline = Instant::now() + grace;
         while {
             let _ = child.try_wait();
-            group_alive(pgid)
+            tree::any_alive(pgid, &escaped)
         } && Instant::now() < deadline
         {
             std::thread::sleep(REAP_POLL);
         }
-        let _ = killpg(pgid, Signal::SIGKILL);
+        tree::signal_tree(pgid, &escaped, Signal::SIGKILL);
     }
     let _ = child.wait();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stat_lines_with_odd_command_names_parse() {
-        let pgid = Pid::from_raw(42);
-        assert!(is_live_member("7 (a b) c) S 1 42 42 0", pgid));
-        assert!(!is_live_member("7 (sleep) Z 1 42 42 0", pgid));
-        assert!(!is_live_member("7 (sleep) S 1 41 41 0", pgid));
-    }
 }

@@ -402,3 +402,62 @@ fn a_missing_working_directory_is_named() {
         .stderr_contains("cannot start the command: working directory `")
         .stderr_contains("/nope` does not exist");
 }
+
+/// Whether `pid` is still a live process whose parent is PID 1: an orphan nobody reaps.
+fn is_orphaned_to_init(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("Z");
+        state != "Z" && fields.next() == Some("1")
+    })
+}
+
+#[test]
+fn timed_out_task_stops_escaped_and_term_ignoring_descendants() {
+    let out = Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""sleep 300 & echo $! > bg.pid; setsid sleep 300 & echo $! > esc.pid; (trap '' TERM; sleep 300) & echo $! > stub.pid; sleep 60""#,
+                r#"#{ timeout: "200ms", kill_grace: "200ms" }"#,
+            ),
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(1);
+    assert_eq!(out.summary().status("step"), "timed_out");
+    for file in ["bg.pid", "esc.pid", "stub.pid"] {
+        let pid = background_pid(&out.file(file));
+        assert!(
+            wait_until_gone(pid, Duration::from_secs(2)),
+            "{file}: pid {pid} survived the timeout"
+        );
+        assert!(
+            !is_orphaned_to_init(pid),
+            "{file}: pid {pid} was left to PID 1"
+        );
+    }
+}
+
+#[test]
+fn a_daemon_left_behind_by_a_finished_task_is_stopped_with_the_run() {
+    let out = Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""setsid sleep 300 > /dev/null 2>&1 & echo $! > left.pid; sleep 0.2; echo done""#,
+                "#{}",
+            ),
+        )
+        .args(["run", "main.rhai"])
+        .run();
+    out.code(0)
+        .stdout_is("\"done\"\n")
+        .stderr_contains("stopped 1 process(es) that tasks left running");
+    let pid = background_pid(&out.file("left.pid"));
+    assert!(
+        wait_until_gone(pid, Duration::from_secs(2)),
+        "the daemon (pid {pid}) outlived the run"
+    );
+}
