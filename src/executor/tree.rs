@@ -101,7 +101,7 @@ pub(crate) fn become_subreaper() {
 /// Kills and reaps every process autowf adopted (its children once no task runs), and what
 /// they started, for up to `limit`. Returns how many were stopped.
 pub(crate) fn sweep_orphans(limit: Duration) -> usize {
-    let me = std::process::id().cast_signed();
+    let me = nix::unistd::getpid().as_raw();
     let until = Instant::now() + limit;
     let mut stopped = 0;
     loop {
