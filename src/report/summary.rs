@@ -37,6 +37,21 @@ pub(crate) fn summary_json(meta: &RunMeta<'_>, report: &RunReport) -> serde_json
             if let Some(r) = &n.reason {
                 v["reason"] = json!(r);
             }
+            if !n.history.is_empty() {
+                let history: Vec<serde_json::Value> = n
+                    .history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let mut entry = json!({ "attempt": i + 1, "status": a.status, "duration_ms": millis(a.duration) });
+                        if let Some(e) = &a.error {
+                            entry["error"] = serde_json::to_value(e).unwrap_or_default();
+                        }
+                        entry
+                    })
+                    .collect();
+                v["history"] = json!(history);
+            }
             v
         })
         .collect();

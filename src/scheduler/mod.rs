@@ -234,6 +234,8 @@ pub(crate) struct NodeReport {
     pub(crate) error: Option<TaskError>,
     /// Why a node was skipped: the dependency that did not succeed.
     pub(crate) reason: Option<String>,
+    /// Each attempt, when there was more than one.
+    pub(crate) history: Vec<state::AttemptRecord>,
 }
 
 /// The outcome of a whole run.

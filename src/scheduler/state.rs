@@ -35,6 +35,18 @@ pub(super) struct NodeState {
     pub(super) duration: Duration,
     pub(super) error: Option<TaskError>,
     pub(super) reason: Option<String>,
+    /// How long the last attempt took.
+    pub(super) last_took: Duration,
+    /// Every attempt, once there has been a retry (empty for a node tried once).
+    pub(super) history: Vec<AttemptRecord>,
+}
+
+/// One attempt of a node that was retried.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct AttemptRecord {
+    pub(crate) status: Status,
+    pub(crate) duration: Duration,
+    pub(crate) error: Option<TaskError>,
 }
 
 impl NodeState {
@@ -52,6 +64,8 @@ impl NodeState {
             duration: Duration::ZERO,
             error: None,
             reason: None,
+            last_took: Duration::ZERO,
+            history: Vec::new(),
         }
     }
 

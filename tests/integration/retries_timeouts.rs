@@ -256,3 +256,37 @@ fn a_retry_on_closure_decides_about_timeouts() {
     out.code(1);
     assert_eq!(out.summary().attempts("step"), 2);
 }
+
+#[test]
+fn every_attempt_of_a_retried_node_is_in_the_summary() {
+    let out = Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""test -f marker || { touch marker; echo first >&2; exit 3; }; echo ok""#,
+                r#"#{ retries: 2, retry_backoff: "10ms" }"#,
+                true,
+            ),
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(0);
+    let summary = out.summary();
+    let history = &summary.node("step")["history"];
+    assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+    assert_eq!(history[0]["attempt"], 1);
+    assert_eq!(history[0]["status"], "failed");
+    assert_eq!(history[0]["error"]["exit_code"], 3);
+    assert_eq!(history[1]["status"], "succeeded");
+    assert!(history[1].get("error").is_none());
+}
+
+#[test]
+fn a_node_tried_once_has_no_history() {
+    let out = Test::new()
+        .file("main.rhai", &single_step(r#""echo ok""#, "#{}", true))
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(0);
+    assert!(out.summary().node("step").get("history").is_none());
+}

@@ -8,7 +8,7 @@ use super::{Dispatcher, Message};
 use crate::dag::NodeId;
 use crate::events::{RunEvent, Status, TaskError};
 use crate::scheduler::policy::{RetryPolicy, jitter_sample};
-use crate::scheduler::state::Phase;
+use crate::scheduler::state::{AttemptRecord, Phase};
 use crate::scheduler::{Execute, NodeReport, Observe, Outcome, RunReport};
 use crate::script::{Expansion, FailurePolicy, Trigger, Value};
 
@@ -62,6 +62,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
 
     /// Applies the outcome of one attempt that took `took`.
     pub(super) fn settle(&mut self, id: NodeId, outcome: Outcome, took: Duration) {
+        self.states[id.index()].last_took = took;
         let node = self.dag.node_arc(id);
         if let (Outcome::Succeeded(_), Some(task)) = (&outcome, node.task.as_deref()) {
             if crate::scheduler::batch::is_batchable(&node) {
@@ -102,13 +103,20 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         let Some(delay) = delay else {
             return self.complete(id, status, Some(err));
         };
+        let state = &mut self.states[id.index()];
+        let record = AttemptRecord {
+            status,
+            duration: state.last_took,
+            error: Some(err.clone()),
+        };
+        state.history.push(record);
+        state.phase = Phase::Retrying;
         self.observer.observe(&RunEvent::NodeRetrying {
             name: node.name.clone(),
             attempt: attempts + 1,
             delay,
             error: err,
         });
-        self.states[id.index()].phase = Phase::Retrying;
         self.retries_pending += 1;
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -183,6 +191,14 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         state.phase = Phase::Done(status);
         state.duration = state.first_start.map_or(Duration::ZERO, |s| s.elapsed());
         state.error.clone_from(&error);
+        if !state.history.is_empty() {
+            let last = AttemptRecord {
+                status,
+                duration: state.last_took,
+                error: error.clone(),
+            };
+            state.history.push(last);
+        }
         let (attempts, duration) = (state.attempts, state.duration);
         let name = self.dag.node(id).name.clone();
         self.observer.observe(&RunEvent::NodeFinished {
@@ -358,6 +374,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 }),
                 error: s.error,
                 reason: s.reason,
+                history: s.history,
             })
             .collect();
         RunReport {
