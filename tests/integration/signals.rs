@@ -1,11 +1,12 @@
 //! Stopping a run from outside: SIGINT and SIGTERM stop every running task's process tree and
 //! give 130 and 143; a second signal forces; the first cause decides the exit code.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
+use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 use crate::support::{Test, dedent, wait_until_gone};
@@ -19,7 +20,10 @@ const STUBBORN: &str = r#"
 "#;
 
 fn spawn(dir: &Path, extra: &[&str]) -> Child {
+    // In a process group of its own, like a job a terminal starts, so a test can signal the
+    // whole group the way Ctrl-C does.
     Command::new(env!("CARGO_BIN_EXE_autowf"))
+        .process_group(0)
         .args(["run", "main.rhai"])
         .args(extra)
         .current_dir(dir)
@@ -163,4 +167,36 @@ fn a_signal_stops_a_task_body_running_in_place() {
         sent.elapsed() < Duration::from_secs(10),
         "the sleeping body was not interrupted"
     );
+}
+
+#[test]
+fn ctrl_c_to_the_terminal_group_stops_escaped_descendants_too() {
+    let test = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn long() { "setsid sleep 300 & echo $! > esc.pid; (trap '' TERM; sleep 300) & echo $! > child.pid; sleep 0.2; touch started; wait" }
+        shell_task(long, #{ kill_grace: "300ms" });
+        fn main() { long() }
+        flow(main);
+        "#,
+    );
+    let dir = test.path();
+    let child = spawn(&dir, &[]);
+    wait_for_file(&dir.join("started"));
+    // What a terminal does on Ctrl-C: SIGINT to the foreground process group.
+    let group = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    killpg(group, Signal::SIGINT).expect("signal the group");
+    let (code, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{stderr}");
+    for file in ["esc.pid", "child.pid"] {
+        let pid: u32 = std::fs::read_to_string(dir.join(file))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            wait_until_gone(pid, Duration::from_secs(2)),
+            "{file}: pid {pid} survived Ctrl-C"
+        );
+    }
 }
