@@ -46,6 +46,8 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l params-file -d 'Re
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s j -l jobs -d 'How many tasks run at once [default: number of CPUs]' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l timeout -d 'Stop the whole run after this long (e.g. "30s", "2h"); exit code 124' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l max-dynamic-tasks -d 'Most nodes that `.map` and `.then` may add while the flow runs' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l events -d 'Write every run event to FILE as JSON lines (NDJSON), as they happen' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l summary -d 'Write the run summary (the `--json` document) to FILE' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l on-failure -d 'What a failed task does to the rest of the run [default: the flow\'s `on_failure`, else fail_fast]' -r -f -a "fail_fast\t''
 keep_going\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l color -d 'When to use colours' -r -f -a "auto\t''

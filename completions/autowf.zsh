@@ -44,6 +44,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
 '--timeout=[Stop the whole run after this long (e.g. "30s", "2h"); exit code 124]:DURATION:_default' \
 '--max-dynamic-tasks=[Most nodes that \`.map\` and \`.then\` may add while the flow runs]:N:_default' \
+'--events=[Write every run event to FILE as JSON lines (NDJSON), as they happen]:FILE:_files' \
+'--summary=[Write the run summary (the \`--json\` document) to FILE]:FILE:_files' \
 '--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \

@@ -94,4 +94,8 @@ pub(crate) enum RunEvent {
         duration: Duration,
         error: Option<TaskError>,
     },
+    RunFinished {
+        is_success: bool,
+        duration: Duration,
+    },
 }

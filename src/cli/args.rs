@@ -98,6 +98,12 @@ pub(crate) struct RunArgs {
         env = "AUTOWF_MAX_DYNAMIC_TASKS"
     )]
     pub(crate) max_dynamic_tasks: usize,
+    /// Write every run event to FILE as JSON lines (NDJSON), as they happen.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) events: Option<PathBuf>,
+    /// Write the run summary (the `--json` document) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) summary: Option<PathBuf>,
     /// What a failed task does to the rest of the run [default: the flow's `on_failure`, else fail_fast].
     #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
     pub(crate) on_failure: Option<OnFailure>,

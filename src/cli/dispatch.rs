@@ -2,25 +2,21 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::CommandFactory as _;
 
 use super::args::{
-    Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs,
-    ParamArgs, RunArgs,
+    Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs, ParamArgs,
 };
-use crate::config::RunConfig;
 use crate::dag::{Dag, to_dot};
 use crate::error::{Diagnostic, Error, Result, exit};
-use crate::executor::LocalExecutor;
-use crate::report::{self, ConsoleReporter};
-use crate::scheduler::{self, Interruption, RunLimits};
-use crate::script::{FlowSpec, RunInfo, Script};
+use crate::report::{self};
+use crate::scheduler::{self};
+use crate::script::{FlowSpec, Script};
 
 pub(super) fn execute(cli: Cli) -> Result<u8> {
     match &cli.command {
-        Command::Run(args) => run(&cli, args),
+        Command::Run(args) => super::run::run(&cli, args),
         Command::Describe(args) => describe(args),
         Command::List(args) => list(args),
         Command::ExportDot(args) => export_dot(args),
@@ -31,7 +27,7 @@ pub(super) fn execute(cli: Cli) -> Result<u8> {
 
 /// Stack of the threads that run task bodies: deep Rhai recursion (up to the call-level
 /// limit) needs more than the 2 MiB default.
-const TASK_STACK_BYTES: usize = 8 * 1024 * 1024;
+pub(super) const TASK_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 /// The default place for flows when no file is named.
 const FLOWS_DIR: &str = "flows";
@@ -69,7 +65,7 @@ fn read_params_file(
 }
 
 /// Loads `file`, picks the flow, binds params and builds the validated graph.
-fn build_graph(
+pub(super) fn build_graph(
     file: &Path,
     flow: Option<&str>,
     params: &ParamArgs,
@@ -101,90 +97,7 @@ fn check_pools(dag: &Dag, spec: &FlowSpec) -> Result<()> {
     }
 }
 
-fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
-    let config = RunConfig::from_cli(cli, args);
-    let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
-    let flow_dir = absolute_dir(&args.file)?;
-    let state_dir = config.state_dir(&flow_dir);
-    let run_id = new_run_id();
-    let run_dir = state_dir.join("runs").join(&run_id);
-    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
-        path: run_dir.clone(),
-        source,
-    })?;
-    let info = RunInfo {
-        run_id: run_id.clone(),
-        flow: spec.name.clone(),
-        params: built.params.clone(),
-        run_dir,
-        state_dir,
-        flow_dir,
-    };
-    let executor = Arc::new(LocalExecutor::new(script.runtime(info)));
-    let limits = RunLimits {
-        jobs: config.jobs,
-        max_dynamic_tasks: config.max_dynamic_tasks,
-        timeout: config.timeout,
-        on_failure: config.on_failure.unwrap_or(spec.on_failure),
-        handle_signals: true,
-        pools: spec.pools.clone(),
-    };
-    // Orphans of tasks are re-parented to autowf, which stops them (see `tree`).
-    crate::executor::tree::become_subreaper();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .max_blocking_threads(config.jobs.max(1))
-        .thread_stack_size(TASK_STACK_BYTES)
-        .build()
-        .map_err(Error::Runtime)?;
-    let reporter = ConsoleReporter::new(Box::new(std::io::stderr()), config.verbose, config.quiet);
-    // The dispatcher runs on a runtime worker, not on this thread: a worker waking it then
-    // often runs it next on the same thread instead of waking another one.
-    let dispatcher = runtime.spawn(scheduler::run(
-        dag,
-        built.output,
-        limits,
-        executor,
-        reporter,
-    ));
-    let report = runtime
-        .block_on(dispatcher)
-        .map_err(|e| Error::SchedulerStopped(e.to_string()))?;
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    let left_behind = crate::executor::tree::sweep_orphans(std::time::Duration::from_secs(1));
-    if left_behind > 0 {
-        tracing::warn!("stopped {left_behind} process(es) that tasks left running");
-    }
-    let meta = report::RunMeta {
-        run_id: &run_id,
-        flow: &spec.name,
-        file: &args.file.display().to_string(),
-        params: built.params.to_json(),
-    };
-    if !config.quiet || !report.is_success() {
-        let color = super::use_color(cli.global.color);
-        report::print_failures(&mut std::io::stderr(), &report, color);
-    }
-    let document = if config.json {
-        Some(report::summary_json(&meta, &report))
-    } else {
-        report.output.as_ref().map(crate::script::Value::to_json)
-    };
-    if let Some(doc) = document {
-        let text = serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize");
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{text}");
-    }
-    Ok(match report.interruption {
-        Some(Interruption::Timeout) => exit::TIMEOUT,
-        Some(Interruption::Sigint) => exit::SIGINT,
-        Some(Interruption::Sigterm) => exit::SIGTERM,
-        None if report.is_success() => exit::OK,
-        None => exit::TASK_FAILED,
-    })
-}
-
-fn absolute_dir(file: &Path) -> Result<PathBuf> {
+pub(super) fn absolute_dir(file: &Path) -> Result<PathBuf> {
     let dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -196,7 +109,7 @@ fn absolute_dir(file: &Path) -> Result<PathBuf> {
 }
 
 /// A sortable, unique-enough run id: UTC time plus the process id.
-fn new_run_id() -> String {
+pub(super) fn new_run_id() -> String {
     let now = std::time::SystemTime::now();
     let stamp = humantime::format_rfc3339_millis(now).to_string();
     let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -378,7 +291,7 @@ fn print_stdout(text: &str) {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -3,6 +3,7 @@
 mod args;
 mod dispatch;
 mod logging;
+mod run;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -4,13 +4,15 @@
 mod console;
 mod describe;
 mod diagnostic;
+mod event_log;
 mod summary;
 
 pub(crate) use console::ConsoleReporter;
 pub(crate) use describe::{
     DescribedFlow, describe_json, describe_mermaid, describe_text, list_json, list_text,
 };
-pub(crate) use summary::{RunMeta, print_failures, summary_json};
+pub(crate) use event_log::{EventLog, Observers};
+pub(crate) use summary::{RunMeta, github_annotations, print_failures, summary_json};
 
 use crate::error::Error;
 

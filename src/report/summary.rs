@@ -146,3 +146,51 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport, color: boo
         );
     }
 }
+
+/// GitHub Actions `::error` commands, one per failed node, pointing at the failing line (or
+/// where the node was created), so the failure shows on the pull request's diff.
+pub(crate) fn github_annotations(report: &RunReport) -> String {
+    let mut out = String::new();
+    for n in report
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.status, Status::Failed | Status::TimedOut))
+    {
+        let loc = n
+            .error
+            .as_ref()
+            .and_then(|e| e.loc.as_ref())
+            .unwrap_or(&n.loc);
+        let message = n.error.as_ref().map_or("failed", |e| e.message.as_str());
+        let title = format!(
+            "autowf: `{}` {}",
+            n.name,
+            if n.status == Status::Failed {
+                "failed"
+            } else {
+                "timed out"
+            }
+        );
+        out.push_str(&format!(
+            "::error file={},line={},col={},title={}::{}\n",
+            escape_property(&loc.file),
+            loc.line,
+            loc.column,
+            escape_property(&title),
+            escape_data(message)
+        ));
+    }
+    out
+}
+
+/// Escapes the message of a workflow command.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value of a workflow command.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}

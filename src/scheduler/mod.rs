@@ -227,6 +227,8 @@ pub(crate) struct NodeReport {
     pub(crate) id: NodeId,
     pub(crate) name: String,
     pub(crate) task: Option<String>,
+    /// Where the node was created in the script.
+    pub(crate) loc: crate::error::SourceLoc,
     pub(crate) status: Status,
     pub(crate) attempts: u32,
     pub(crate) duration: Duration,

@@ -8,6 +8,7 @@ mod export_dot;
 mod list;
 mod params;
 mod process;
+mod reports;
 mod retries_timeouts;
 mod run;
 mod scheduling;

@@ -358,6 +358,10 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 .iter()
                 .any(|s| s.status().is_none_or(Status::fails_run));
         let output = is_success.then(|| output.resolve(&|n| self.result_of(n)));
+        self.observer.observe(&RunEvent::RunFinished {
+            is_success,
+            duration,
+        });
         let nodes = self
             .states
             .into_iter()
@@ -366,6 +370,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 id: n.id,
                 name: n.name.clone(),
                 task: n.task.clone(),
+                loc: n.loc.clone(),
                 status: s.status().unwrap_or(Status::Cancelled),
                 attempts: s.attempts,
                 duration: s.duration,

@@ -1,0 +1,191 @@
+//! `autowf run`: build the flow's graph, run it, then publish what happened: the result or
+//! summary on stdout, failures on stderr, and the report files asked for.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::args::{Cli, RunArgs};
+use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id, write_atomically};
+use crate::config::RunConfig;
+use crate::dag::Dag;
+use crate::error::{Error, Result, exit};
+use crate::executor::{LocalExecutor, tree};
+use crate::report::{self, ConsoleReporter, EventLog, Observers, RunMeta};
+use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
+use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
+
+/// How long the end-of-run sweep may take to stop what tasks left behind.
+const SWEEP_LIMIT: Duration = Duration::from_secs(1);
+
+pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
+    let config = RunConfig::from_cli(cli, args);
+    let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
+    let run_id = new_run_id();
+    let info = run_info(&config, args, &spec, &built, &run_id)?;
+    let observer = observers(&config, args, &run_id, &spec)?;
+    let report = execute(
+        &config,
+        &script,
+        &spec,
+        dag,
+        built.output.clone(),
+        info,
+        observer,
+    )?;
+    let meta = RunMeta {
+        run_id: &run_id,
+        flow: &spec.name,
+        file: &args.file.display().to_string(),
+        params: built.params.to_json(),
+    };
+    publish(cli, &config, args, &meta, &report)?;
+    Ok(exit_code(&report))
+}
+
+/// Where the run keeps its files, and what tasks see of it.
+fn run_info(
+    config: &RunConfig,
+    args: &RunArgs,
+    spec: &FlowSpec,
+    built: &FlowBuild,
+    run_id: &str,
+) -> Result<RunInfo> {
+    let flow_dir = absolute_dir(&args.file)?;
+    let state_dir = config.state_dir(&flow_dir);
+    let run_dir = state_dir.join("runs").join(run_id);
+    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
+        path: run_dir.clone(),
+        source,
+    })?;
+    Ok(RunInfo {
+        run_id: run_id.to_owned(),
+        flow: spec.name.clone(),
+        params: built.params.clone(),
+        run_dir,
+        state_dir,
+        flow_dir,
+    })
+}
+
+/// The console, plus the event log when `--events` asks for one.
+fn observers(
+    config: &RunConfig,
+    args: &RunArgs,
+    run_id: &str,
+    spec: &FlowSpec,
+) -> Result<Observers> {
+    let mut all: Vec<Box<dyn Observe>> = vec![Box::new(ConsoleReporter::new(
+        Box::new(std::io::stderr()),
+        config.verbose,
+        config.quiet,
+    ))];
+    if let Some(path) = &args.events {
+        all.push(Box::new(EventLog::create(path, run_id, &spec.name)?));
+    }
+    Ok(Observers(all))
+}
+
+fn execute(
+    config: &RunConfig,
+    script: &Script,
+    spec: &FlowSpec,
+    dag: Dag,
+    output: Value,
+    info: RunInfo,
+    observer: Observers,
+) -> Result<RunReport> {
+    let executor = Arc::new(LocalExecutor::new(script.runtime(info)));
+    let limits = RunLimits {
+        jobs: config.jobs,
+        max_dynamic_tasks: config.max_dynamic_tasks,
+        timeout: config.timeout,
+        on_failure: config.on_failure.unwrap_or(spec.on_failure),
+        handle_signals: true,
+        pools: spec.pools.clone(),
+    };
+    // Orphans of tasks are re-parented to autowf, which stops them when the run ends.
+    tree::become_subreaper();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(config.jobs.max(1))
+        .thread_stack_size(TASK_STACK_BYTES)
+        .build()
+        .map_err(Error::Runtime)?;
+    // The dispatcher runs on a runtime worker, not on this thread: a worker waking it then
+    // often runs it next on the same thread instead of waking another one.
+    let dispatcher = runtime.spawn(scheduler::run(dag, output, limits, executor, observer));
+    let report = runtime
+        .block_on(dispatcher)
+        .map_err(|e| Error::SchedulerStopped(e.to_string()))?;
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    let left_behind = tree::sweep_orphans(SWEEP_LIMIT);
+    if left_behind > 0 {
+        tracing::warn!("stopped {left_behind} process(es) that tasks left running");
+    }
+    Ok(report)
+}
+
+/// Failures on stderr (and as GitHub annotations there), the result or summary on stdout,
+/// then the report files.
+fn publish(
+    cli: &Cli,
+    config: &RunConfig,
+    args: &RunArgs,
+    meta: &RunMeta<'_>,
+    report: &RunReport,
+) -> Result<()> {
+    if !config.quiet || !report.is_success() {
+        let color = super::use_color(cli.global.color);
+        report::print_failures(&mut std::io::stderr(), report, color);
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+        eprint!("{}", report::github_annotations(report));
+    }
+    let summary =
+        (config.json || args.summary.is_some()).then(|| report::summary_json(meta, report));
+    let document = if config.json {
+        summary.clone()
+    } else {
+        report.output.as_ref().map(Value::to_json)
+    };
+    if let Some(doc) = document {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", pretty(&doc));
+    }
+    if let (Some(path), Some(doc)) = (&args.summary, &summary) {
+        write_report(path, &pretty(doc))?;
+    }
+    Ok(())
+}
+
+fn pretty(doc: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(doc).expect("invariant: JSON values serialize")
+}
+
+fn write_report(path: &Path, text: &str) -> Result<()> {
+    let mut bytes = text.as_bytes().to_vec();
+    if !text.ends_with('\n') {
+        bytes.push(b'\n');
+    }
+    write_atomically(path, &bytes)
+}
+
+/// Seconds since the Unix epoch, for reports that want wall-clock times.
+#[expect(dead_code, reason = "used by the metrics textfile once wired")]
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn exit_code(report: &RunReport) -> u8 {
+    match report.interruption {
+        Some(Interruption::Timeout) => exit::TIMEOUT,
+        Some(Interruption::Sigint) => exit::SIGINT,
+        Some(Interruption::Sigterm) => exit::SIGTERM,
+        None if report.is_success() => exit::OK,
+        None => exit::TASK_FAILED,
+    }
+}
