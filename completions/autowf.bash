@@ -343,7 +343,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --events --summary --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --events --summary --junit --metrics-textfile --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +382,14 @@ _autowf() {
                     return 0
                     ;;
                 --summary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -48,6 +48,8 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l timeout -d 'Stop t
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l max-dynamic-tasks -d 'Most nodes that `.map` and `.then` may add while the flow runs' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l events -d 'Write every run event to FILE as JSON lines (NDJSON), as they happen' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l summary -d 'Write the run summary (the `--json` document) to FILE' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l junit -d 'Write a JUnit XML report to FILE: one test case per node, for CI test reports' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l metrics-textfile -d 'Write run metrics to FILE in the Prometheus text format (for node_exporter\'s textfile collector; name it `*.prom`)' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l on-failure -d 'What a failed task does to the rest of the run [default: the flow\'s `on_failure`, else fail_fast]' -r -f -a "fail_fast\t''
 keep_going\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l color -d 'When to use colours' -r -f -a "auto\t''

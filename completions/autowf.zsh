@@ -46,6 +46,8 @@ _arguments "${_arguments_options[@]}" : \
 '--max-dynamic-tasks=[Most nodes that \`.map\` and \`.then\` may add while the flow runs]:N:_default' \
 '--events=[Write every run event to FILE as JSON lines (NDJSON), as they happen]:FILE:_files' \
 '--summary=[Write the run summary (the \`--json\` document) to FILE]:FILE:_files' \
+'--junit=[Write a JUnit XML report to FILE\: one test case per node, for CI test reports]:FILE:_files' \
+'--metrics-textfile=[Write run metrics to FILE in the Prometheus text format (for node_exporter'\''s textfile collector; name it \`*.prom\`)]:FILE:_files' \
 '--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \

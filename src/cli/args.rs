@@ -104,6 +104,13 @@ pub(crate) struct RunArgs {
     /// Write the run summary (the `--json` document) to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) summary: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE: one test case per node, for CI test reports.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) junit: Option<PathBuf>,
+    /// Write run metrics to FILE in the Prometheus text format (for node_exporter's textfile
+    /// collector; name it `*.prom`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) metrics_textfile: Option<PathBuf>,
     /// What a failed task does to the rest of the run [default: the flow's `on_failure`, else fail_fast].
     #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
     pub(crate) on_failure: Option<OnFailure>,

@@ -25,6 +25,7 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
     let run_id = new_run_id();
     let info = run_info(&config, args, &spec, &built, &run_id)?;
     let observer = observers(&config, args, &run_id, &spec)?;
+    let started_unix = unix_now();
     let report = execute(
         &config,
         &script,
@@ -41,6 +42,7 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         params: built.params.to_json(),
     };
     publish(cli, &config, args, &meta, &report)?;
+    write_report_files(args, &meta, &report, started_unix)?;
     Ok(exit_code(&report))
 }
 
@@ -172,8 +174,27 @@ fn write_report(path: &Path, text: &str) -> Result<()> {
     write_atomically(path, &bytes)
 }
 
+/// `--junit` and `--metrics-textfile`, each written atomically.
+fn write_report_files(
+    args: &RunArgs,
+    meta: &RunMeta<'_>,
+    report: &RunReport,
+    started_unix: f64,
+) -> Result<()> {
+    if let Some(path) = &args.junit {
+        write_report(path, &report::junit_xml(meta, report))?;
+    }
+    if let Some(path) = &args.metrics_textfile {
+        let mut text = report::prometheus_text(meta, report, started_unix);
+        if let Ok(previous) = std::fs::read_to_string(path) {
+            report::carry_last_success(&mut text, &previous);
+        }
+        write_report(path, &text)?;
+    }
+    Ok(())
+}
+
 /// Seconds since the Unix epoch, for reports that want wall-clock times.
-#[expect(dead_code, reason = "used by the metrics textfile once wired")]
 fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)

@@ -5,6 +5,8 @@ mod console;
 mod describe;
 mod diagnostic;
 mod event_log;
+mod junit;
+mod metrics;
 mod summary;
 
 pub(crate) use console::ConsoleReporter;
@@ -12,6 +14,8 @@ pub(crate) use describe::{
     DescribedFlow, describe_json, describe_mermaid, describe_text, list_json, list_text,
 };
 pub(crate) use event_log::{EventLog, Observers};
+pub(crate) use junit::junit_xml;
+pub(crate) use metrics::{carry_last_success, prometheus_text};
 pub(crate) use summary::{RunMeta, github_annotations, print_failures, summary_json};
 
 use crate::error::Error;

@@ -103,3 +103,97 @@ fn no_annotations_outside_github_actions() {
         .code(1)
         .stderr_lacks("::error");
 }
+
+#[test]
+fn junit_has_a_test_case_per_node_with_failures_and_skips() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn good() { 1 }
+            fn bad(x) { throw "boom <&>"; }
+            fn later(x) { x }
+            task(good);
+            task(bad);
+            task(later);
+            fn main() { later(bad(good())) }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "--junit", "report.xml"])
+        .run();
+    out.code(1);
+    let xml = out.file("report.xml");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testsuite name="main" tests="3" failures="1" errors="0" skipped="1""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<testcase classname="main" name="good""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<failure message="boom &lt;&amp;&gt;" type="failed">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<skipped message="skipped: `bad` did not succeed"/>"#),
+        "{xml}"
+    );
+}
+
+#[test]
+fn metrics_textfile_reports_the_run_and_keeps_the_last_success_after_a_failure() {
+    let test = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn step() { if ctx().params.fail { throw "no"; } 1 }
+        task(step);
+        fn main(fail) { step() }
+        flow(main, #{ params: #{ fail: false } });
+        "#,
+    );
+    let ok = test
+        .clone()
+        .args(["run", "main.rhai", "--metrics-textfile", "autowf.prom"])
+        .run();
+    ok.code(0);
+    let first = ok.file("autowf.prom");
+    assert!(
+        first.contains("autowf_run_success{flow=\"main\"} 1\n"),
+        "{first}"
+    );
+    let last_success = first
+        .lines()
+        .find(|l| l.starts_with("autowf_run_last_success_time_seconds{"))
+        .expect("a successful run records its end")
+        .to_owned();
+    let failed = test
+        .args([
+            "run",
+            "main.rhai",
+            "-p",
+            "fail=true",
+            "--metrics-textfile",
+            "autowf.prom",
+        ])
+        .run();
+    failed.code(1);
+    let second = failed.file("autowf.prom");
+    assert!(
+        second.contains("autowf_run_success{flow=\"main\"} 0\n"),
+        "{second}"
+    );
+    assert!(
+        second.contains(&last_success),
+        "the failed run keeps the earlier success time:\n{second}"
+    );
+    assert!(
+        second.contains("autowf_nodes{flow=\"main\",status=\"failed\"} 1\n"),
+        "{second}"
+    );
+}
