@@ -343,7 +343,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --events --summary --junit --metrics-textfile --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -374,6 +374,10 @@ _autowf() {
                     return 0
                     ;;
                 --max-dynamic-tasks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,6 +46,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l params-file -d 'Re
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s j -l jobs -d 'How many tasks run at once [default: number of CPUs]' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l timeout -d 'Stop the whole run after this long (e.g. "30s", "2h"); exit code 124' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l max-dynamic-tasks -d 'Most nodes that `.map` and `.then` may add while the flow runs' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l lock -d 'One run at a time per flow and state directory: `fail` (exit 4, the default), `skip` (exit 0), `wait` or `wait=DURATION` when another run holds the lock' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l events -d 'Write every run event to FILE as JSON lines (NDJSON), as they happen' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l summary -d 'Write the run summary (the `--json` document) to FILE' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l junit -d 'Write a JUnit XML report to FILE: one test case per node, for CI test reports' -r -F

@@ -44,6 +44,7 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
 '--timeout=[Stop the whole run after this long (e.g. "30s", "2h"); exit code 124]:DURATION:_default' \
 '--max-dynamic-tasks=[Most nodes that \`.map\` and \`.then\` may add while the flow runs]:N:_default' \
+'--lock=[One run at a time per flow and state directory\: \`fail\` (exit 4, the default), \`skip\` (exit 0), \`wait\` or \`wait=DURATION\` when another run holds the lock]::MODE:_default' \
 '--events=[Write every run event to FILE as JSON lines (NDJSON), as they happen]:FILE:_files' \
 '--summary=[Write the run summary (the \`--json\` document) to FILE]:FILE:_files' \
 '--junit=[Write a JUnit XML report to FILE\: one test case per node, for CI test reports]:FILE:_files' \

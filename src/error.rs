@@ -15,10 +15,6 @@ pub(crate) mod exit {
     /// An environment or I/O error.
     pub(crate) const ENVIRONMENT: u8 = 3;
     /// Another run of the flow holds its lock.
-    #[expect(
-        dead_code,
-        reason = "part of the documented contract; run locks come with run history"
-    )]
     pub(crate) const LOCKED: u8 = 4;
     /// The whole run hit `--timeout`.
     pub(crate) const TIMEOUT: u8 = 124;
@@ -114,6 +110,12 @@ pub(crate) enum Error {
     },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("another run of flow `{flow}` holds its lock ({holder}); lock file `{}`", path.display())]
+    Locked {
+        flow: String,
+        holder: String,
+        path: PathBuf,
+    },
     /// A bug: the scheduler panicked. Reported, never hidden.
     #[error("internal error: the scheduler stopped unexpectedly ({0}); please report this")]
     SchedulerStopped(String),
@@ -127,6 +129,7 @@ impl Error {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Self::Invalid(_) => exit::INVALID,
+            Self::Locked { .. } => exit::LOCKED,
             Self::ReadFile { .. }
             | Self::WriteFile { .. }
             | Self::Runtime(_)

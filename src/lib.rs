@@ -12,6 +12,7 @@ mod error;
 mod events;
 mod executor;
 mod report;
+mod runlock;
 mod scheduler;
 mod script;
 

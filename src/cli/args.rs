@@ -98,6 +98,10 @@ pub(crate) struct RunArgs {
         env = "AUTOWF_MAX_DYNAMIC_TASKS"
     )]
     pub(crate) max_dynamic_tasks: usize,
+    /// One run at a time per flow and state directory: `fail` (exit 4, the default), `skip`
+    /// (exit 0), `wait` or `wait=DURATION` when another run holds the lock.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "fail", value_parser = crate::runlock::parse_mode)]
+    pub(crate) lock: Option<crate::runlock::LockMode>,
     /// Write every run event to FILE as JSON lines (NDJSON), as they happen.
     #[arg(long, value_name = "FILE")]
     pub(crate) events: Option<PathBuf>,

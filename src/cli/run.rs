@@ -13,6 +13,7 @@ use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
 use crate::executor::{LocalExecutor, tree};
 use crate::report::{self, ConsoleReporter, EventLog, Observers, RunMeta};
+use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
 
@@ -23,6 +24,12 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
     let config = RunConfig::from_cli(cli, args);
     let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
     let run_id = new_run_id();
+    // Taken before the run directory exists, so a skipped run leaves nothing behind.
+    let _lock = match take_lock(&config, args, &spec)? {
+        Some(lock) => Some(lock),
+        None if args.lock.is_some() => return Ok(exit::OK),
+        None => None,
+    };
     let info = run_info(&config, args, &spec, &built, &run_id)?;
     let observer = observers(&config, args, &run_id, &spec)?;
     let started_unix = unix_now();
@@ -69,6 +76,32 @@ fn run_info(
         state_dir,
         flow_dir,
     })
+}
+
+/// `--lock`: the held lock, `None` without `--lock`; with `skip`, `None` too when busy (the
+/// caller then exits 0).
+fn take_lock(config: &RunConfig, args: &RunArgs, spec: &FlowSpec) -> Result<Option<RunLock>> {
+    let Some(mode) = args.lock else {
+        return Ok(None);
+    };
+    let state_dir = config.state_dir(&absolute_dir(&args.file)?);
+    let path = runlock::lock_path(&state_dir, &spec.name);
+    let started = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    match runlock::acquire(&path, mode, &started)? {
+        Acquired::Held(lock) => Ok(Some(lock)),
+        Acquired::Busy { holder } if mode == LockMode::Skip => {
+            eprintln!(
+                "another run of flow `{}` holds its lock ({holder}); skipping this run",
+                spec.name
+            );
+            Ok(None)
+        }
+        Acquired::Busy { holder } => Err(Error::Locked {
+            flow: spec.name.clone(),
+            holder,
+            path,
+        }),
+    }
 }
 
 /// The console, plus the event log when `--events` asks for one.

@@ -6,6 +6,7 @@ mod errors;
 mod examples;
 mod export_dot;
 mod list;
+mod lock;
 mod params;
 mod process;
 mod reports;
