@@ -122,6 +122,7 @@ fn attempt_of(job: &Job) -> Attempt {
         timeout: job.node.options.timeout,
         kill_grace: job.node.options.kill_grace,
         cancel: job.cancel.clone(),
+        hurry: job.hurry.clone(),
         env: job.node.options.env.clone(),
         cwd: job.node.options.cwd.clone(),
         upstream: job.upstream.clone(),
@@ -157,7 +158,10 @@ impl LocalExecutor {
             Some(RetryOn::ExitCodes(codes)) => error
                 .exit_code
                 .is_some_and(|c| codes.contains(&i64::from(c))),
-            Some(RetryOn::Closure(f)) => self.runtime.should_retry(f, error, job.attempt),
+            Some(RetryOn::Closure(f)) => {
+                self.runtime
+                    .should_retry(&job.node.name, f, error, job.attempt)
+            }
         }
     }
 

@@ -160,11 +160,13 @@ pub(crate) async fn run(
             buf = &mut out_fut, if out.is_none() => out = Some(buf),
             tail = &mut err_fut, if err.is_none() => err = Some(tail),
             () = &mut deadline => {
-                terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+                let stopping = terminate(&mut child, pgid, cmd.kill_grace, hurry);
+                drain_while(stopping, &mut err_fut, err.is_none(), cmd.kill_grace).await;
                 return ProcessOutcome::TimedOut;
             }
             () = cancel.cancelled() => {
-                terminate(&mut child, pgid, cmd.kill_grace, hurry).await;
+                let stopping = terminate(&mut child, pgid, cmd.kill_grace, hurry);
+                drain_while(stopping, &mut err_fut, err.is_none(), cmd.kill_grace).await;
                 return ProcessOutcome::Cancelled;
             }
         }
@@ -189,6 +191,24 @@ pub(crate) async fn run(
         .await
         .unwrap_or_default();
     exited(status, stdout, stderr_tail)
+}
+
+/// Runs `stopping` (the termination) while still forwarding the command's stderr, so what it
+/// says on its way out (a SIGTERM handler's message) reaches the log.
+async fn drain_while(
+    stopping: impl std::future::Future<Output = ()>,
+    err_fut: &mut std::pin::Pin<&mut impl std::future::Future<Output = String>>,
+    is_pending: bool,
+    grace: Duration,
+) {
+    // The pipe closes when the last process holding it is gone: within the grace period,
+    // unless something escaped with it.
+    let forward = async {
+        if is_pending {
+            let _ = tokio::time::timeout(grace + PIPE_DRAIN, err_fut.as_mut()).await;
+        }
+    };
+    tokio::join!(stopping, forward);
 }
 
 fn exited(
@@ -297,7 +317,11 @@ fn log_line(label: &str, line: &str) {
 
 /// Runs `cmd` synchronously for `sh(...)` inside a Rhai task; `should_stop` is polled so the
 /// task's timeout and cancellation stop the command too.
-pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) -> ProcessOutcome {
+pub(crate) fn run_blocking(
+    cmd: &ProcessSpec,
+    should_stop: &dyn Fn() -> bool,
+    should_hurry: &dyn Fn() -> bool,
+) -> ProcessOutcome {
     if let Err(e) = cmd.check_cwd() {
         return ProcessOutcome::SpawnFailed(e);
     }
@@ -325,7 +349,7 @@ pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) ->
         match child.try_wait() {
             Ok(Some(status)) => break Ok(status),
             Ok(None) if should_stop() => {
-                terminate_blocking(&mut child, pgid, cmd.kill_grace);
+                terminate_blocking(&mut child, pgid, cmd.kill_grace, should_hurry);
                 return ProcessOutcome::Cancelled;
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(2)),
@@ -340,7 +364,12 @@ pub(crate) fn run_blocking(cmd: &ProcessSpec, should_stop: &dyn Fn() -> bool) ->
     exited(status, stdout, stderr_tail)
 }
 
-fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace: Duration) {
+fn terminate_blocking(
+    child: &mut std::process::Child,
+    pgid: Option<Pid>,
+    grace: Duration,
+    should_hurry: &dyn Fn() -> bool,
+) {
     let Some(pgid) = pgid else { return };
     let escaped = tree::descendants(pgid);
     if tree::signal_tree(pgid, &escaped, Signal::SIGTERM) {
@@ -349,6 +378,7 @@ fn terminate_blocking(child: &mut std::process::Child, pgid: Option<Pid>, grace:
             let _ = child.try_wait();
             tree::any_alive(pgid, &escaped)
         } && Instant::now() < deadline
+            && !should_hurry()
         {
             std::thread::sleep(REAP_POLL);
         }

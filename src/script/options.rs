@@ -217,7 +217,11 @@ const TASK_OPTIONS: &[OptionDef] = &[
         "timeout",
         AnyTask,
         |o, v| {
-            o.timeout = Some(duration(v)?);
+            let d = duration(v)?;
+            if d.is_zero() {
+                return Err("a timeout must be longer than zero".to_owned());
+            }
+            o.timeout = Some(d);
             Ok(())
         },
         |o| o.timeout.map(fmt_duration)

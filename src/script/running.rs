@@ -144,11 +144,16 @@ fn sleep(ctx: &NativeCallContext, secs: f64) -> Result<(), Box<EvalAltResult>> {
 
 /// `sh("cmd")` inside a running task: runs now, returns stdout, throws on failure.
 fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltResult>> {
-    let (cmd, cancel, deadline) = CURRENT
+    let (cmd, cancel, hurry, deadline) = CURRENT
         .with_borrow(|c| {
             let c = c.as_ref()?;
             let cmd = c.attempt.process(&c.info, command.to_owned());
-            Some((cmd, c.attempt.cancel.clone(), c.deadline))
+            Some((
+                cmd,
+                c.attempt.cancel.clone(),
+                c.attempt.hurry.clone(),
+                c.deadline,
+            ))
         })
         .ok_or_else(|| {
             super::api::script_error(
@@ -159,7 +164,7 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
             )
         })?;
     let should_stop = || cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d);
-    match process::run_blocking(&cmd, &should_stop) {
+    match process::run_blocking(&cmd, &should_stop, &|| hurry.is_cancelled()) {
         ProcessOutcome::Exited {
             code: 0, stdout, ..
         } => Ok(trim_newline(String::from_utf8_lossy(&stdout).into_owned())),

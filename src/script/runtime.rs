@@ -40,6 +40,8 @@ pub(crate) struct Attempt {
     pub(crate) timeout: Option<Duration>,
     pub(crate) kill_grace: Duration,
     pub(crate) cancel: CancellationToken,
+    /// Cut grace periods short: a second signal.
+    pub(crate) hurry: CancellationToken,
     /// The node's `env` and `cwd` options: for its command, or for `sh()` in its body.
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: Option<String>,
@@ -132,7 +134,13 @@ impl Runtime {
 
     /// Asks a `retry_on` closure whether a failed attempt should be retried. The closure gets
     /// `#{ message, exit_code, attempt }`; an error inside it counts as "no".
-    pub(crate) fn should_retry(&self, rule: &ScriptFn, error: &TaskError, attempt: u32) -> bool {
+    pub(crate) fn should_retry(
+        &self,
+        node: &str,
+        rule: &ScriptFn,
+        error: &TaskError,
+        attempt: u32,
+    ) -> bool {
         let mut e = Map::new();
         e.insert("message".into(), error.message.clone().into());
         e.insert(
@@ -148,10 +156,8 @@ impl Runtime {
         {
             Ok(v) => v.as_bool().unwrap_or(false),
             Err(err) => {
-                tracing::warn!(
-                    "`retry_on` closure failed, not retrying: {}",
-                    task_error(&err, &self.cx.file).message
-                );
+                let why = task_error(&err, &self.cx.file).message;
+                tracing::warn!("{node} | `retry_on` closure failed, not retrying: {why}");
                 false
             }
         }

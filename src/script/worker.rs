@@ -158,6 +158,7 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
         timeout: req.timeout_ms.map(Duration::from_millis),
         kill_grace: Duration::from_millis(req.kill_grace_ms),
         cancel: cancel.clone(),
+        hurry: CancellationToken::new(),
         env: req.env,
         cwd: req.cwd,
         upstream: req.upstream,

@@ -290,3 +290,65 @@ fn a_node_tried_once_has_no_history() {
     out.code(0);
     assert!(out.summary().node("step").get("history").is_none());
 }
+
+#[test]
+fn what_a_command_says_on_its_way_out_is_logged() {
+    Test::new()
+        .file(
+            "main.rhai",
+            &single_step(
+                r#""trap 'echo got TERM >&2; exit 143' TERM; sleep 30 & wait""#,
+                r#"#{ timeout: "300ms" }"#,
+                true,
+            ),
+        )
+        .args(["run", "main.rhai"])
+        .run()
+        .code(1)
+        .stderr_contains("step | got TERM");
+}
+
+#[test]
+fn a_retry_cancelled_while_waiting_adds_no_attempt_to_the_history() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn flaky() { throw "again"; }
+            fn broken() { sleep(0.1); throw "broken"; }
+            task(flaky, #{ retries: 5, retry_backoff: "1s" });
+            task(broken);
+            fn main() { [flaky(), broken()] }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "--json"])
+        .run();
+    out.code(1);
+    let summary = out.summary();
+    assert_eq!(summary.status("flaky"), "cancelled");
+    assert_eq!(summary.attempts("flaky"), 1);
+    let history = summary.node("flaky")["history"].as_array().cloned().unwrap_or_default();
+    assert_eq!(history.len(), 1, "only the attempt that ran: {history:?}");
+}
+
+#[test]
+fn a_failed_dependency_explains_a_skip_whatever_the_declaration_order() {
+    for args in ["slow(), broken()", "broken(), slow()"] {
+        let flow = format!(
+            r#"
+            fn slow() {{ sleep(5); 1 }}
+            fn broken() {{ throw "no"; }}
+            fn report(a, b) {{ a }}
+            task(slow);
+            task(broken);
+            task(report);
+            fn main() {{ report({args}) }}
+            flow(main);
+            "#
+        );
+        let out = Test::new().flow("main.rhai", &flow).args(["run", "main.rhai", "--json"]).run();
+        out.code(1);
+        assert_eq!(out.summary().status("report"), "skipped", "with {args}");
+    }
+}

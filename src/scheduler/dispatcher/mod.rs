@@ -229,7 +229,10 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.phase == Phase::Running)
-            .map(|(i, _)| self.dag.nodes()[i].name.as_str())
+            .map(|(i, _)| &self.dag.nodes()[i])
+            // `always` nodes run on until done; only a second signal stops them.
+            .filter(|n| n.options.trigger != Trigger::Always)
+            .map(|n| n.name.as_str())
             .collect();
         let what = match kind {
             Interruption::Timeout => "the run timed out",

@@ -188,10 +188,12 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     /// Records the end of a node and wakes (or skips) what waits for it.
     pub(super) fn complete(&mut self, id: NodeId, status: Status, error: Option<TaskError>) {
         let state = &mut self.states[id.index()];
+        // Only an attempt that ran adds to the history (not a retry cancelled while waiting).
+        let ended_an_attempt = state.phase == Phase::Running;
         state.phase = Phase::Done(status);
         state.duration = state.first_start.map_or(Duration::ZERO, |s| s.elapsed());
         state.error.clone_from(&error);
-        if !state.history.is_empty() {
+        if ended_an_attempt && !state.history.is_empty() {
             let last = AttemptRecord {
                 status,
                 duration: state.last_took,
@@ -326,16 +328,16 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             // A node with a trigger rule was not skipped by a failure: the stop kept it from
             // starting.
             let is_plain = self.dag.node(id).options.trigger == Trigger::AllSuccess;
+            // A failed (or skipped) dependency explains a skip whatever order the
+            // dependencies were declared in; only cancelled ones leave the node cancelled.
             let failed_dep = self.dag.deps(id).filter(|_| is_plain).find(|d| {
                 self.states[d.index()]
                     .status()
-                    .is_some_and(|s| !s.is_success())
+                    .is_some_and(|s| !s.is_success() && s != Status::Cancelled)
             });
             match failed_dep {
-                Some(dep) if self.states[dep.index()].status() != Some(Status::Cancelled) => {
-                    self.skip(id, dep);
-                }
-                _ => self.complete(id, Status::Cancelled, None),
+                Some(dep) => self.skip(id, dep),
+                None => self.complete(id, Status::Cancelled, None),
             }
         }
         !self.ready.is_empty()
