@@ -13,7 +13,7 @@ pub(super) fn init(global: &GlobalArgs) {
         (false, _) => LevelFilter::DEBUG,
     };
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::report::LogWriter)
         .with_max_level(level)
         .with_target(false);
     let _ = match global.log_format {

@@ -12,7 +12,7 @@ use crate::config::RunConfig;
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
 use crate::executor::{LocalExecutor, tree};
-use crate::report::{self, ConsoleReporter, EventLog, Observers, RunMeta};
+use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter, RunMeta};
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
@@ -111,11 +111,16 @@ fn observers(
     run_id: &str,
     spec: &FlowSpec,
 ) -> Result<Observers> {
-    let mut all: Vec<Box<dyn Observe>> = vec![Box::new(ConsoleReporter::new(
-        Box::new(std::io::stderr()),
-        config.verbose,
-        config.quiet,
-    ))];
+    let console: Box<dyn Observe> = if report::wants_bars(config.quiet, config.verbose) {
+        Box::new(ProgressReporter::new())
+    } else {
+        Box::new(ConsoleReporter::new(
+            Box::new(std::io::stderr()),
+            config.verbose,
+            config.quiet,
+        ))
+    };
+    let mut all = vec![console];
     if let Some(path) = &args.events {
         all.push(Box::new(EventLog::create(path, run_id, &spec.name)?));
     }

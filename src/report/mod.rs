@@ -7,6 +7,7 @@ mod diagnostic;
 mod event_log;
 mod junit;
 mod metrics;
+mod progress;
 mod summary;
 
 pub(crate) use console::ConsoleReporter;
@@ -16,6 +17,7 @@ pub(crate) use describe::{
 pub(crate) use event_log::{EventLog, Observers};
 pub(crate) use junit::junit_xml;
 pub(crate) use metrics::{carry_last_success, prometheus_text};
+pub(crate) use progress::{LogWriter, ProgressReporter, wants_bars};
 pub(crate) use summary::{RunMeta, github_annotations, print_failures, summary_json};
 
 use crate::error::Error;

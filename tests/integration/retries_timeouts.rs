@@ -328,7 +328,10 @@ fn a_retry_cancelled_while_waiting_adds_no_attempt_to_the_history() {
     let summary = out.summary();
     assert_eq!(summary.status("flaky"), "cancelled");
     assert_eq!(summary.attempts("flaky"), 1);
-    let history = summary.node("flaky")["history"].as_array().cloned().unwrap_or_default();
+    let history = summary.node("flaky")["history"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(history.len(), 1, "only the attempt that ran: {history:?}");
 }
 
@@ -347,7 +350,10 @@ fn a_failed_dependency_explains_a_skip_whatever_the_declaration_order() {
             flow(main);
             "#
         );
-        let out = Test::new().flow("main.rhai", &flow).args(["run", "main.rhai", "--json"]).run();
+        let out = Test::new()
+            .flow("main.rhai", &flow)
+            .args(["run", "main.rhai", "--json"])
+            .run();
         out.code(1);
         assert_eq!(out.summary().status("report"), "skipped", "with {args}");
     }
