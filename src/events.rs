@@ -99,3 +99,8 @@ pub(crate) enum RunEvent {
         duration: Duration,
     },
 }
+
+/// Receives every event of a run, in order, on the dispatcher's task.
+pub(crate) trait Observe: Send {
+    fn observe(&mut self, event: &RunEvent);
+}

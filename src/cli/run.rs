@@ -31,7 +31,10 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         None => None,
     };
     let info = run_info(&config, args, &spec, &built, &run_id)?;
-    let observer = observers(&config, args, &run_id, &spec)?;
+    let mut observer = observers(&config, args, &run_id, &spec)?;
+    if let Some(hooks) = script.hook_runner(&info) {
+        observer.0.push(Box::new(hooks));
+    }
     let started_unix = unix_now();
     let report = execute(
         &config,

@@ -17,7 +17,8 @@ pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
 
 use crate::dag::{Limit, Node, NodeId};
-use crate::events::{RunEvent, Status, TaskError, Upstream};
+pub(crate) use crate::events::Observe;
+use crate::events::{Status, TaskError, Upstream};
 use crate::script::{Expansion, FailurePolicy, Value};
 
 /// One attempt of one node, handed to an executor.
@@ -192,11 +193,6 @@ pub(crate) trait Execute: Send + Sync + 'static {
     /// for calls of tasks that have proved to take microseconds (a chain of them would
     /// otherwise pay two thread hand-offs per link).
     fn run_now(&self, job: &Job) -> Option<Outcome>;
-}
-
-/// Receives every event of a run, in order, on the dispatcher's task.
-pub(crate) trait Observe: Send {
-    fn observe(&mut self, event: &RunEvent);
 }
 
 /// How a run is bounded and what it does on failure.

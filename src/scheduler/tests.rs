@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::*;
 use crate::dag::{Dag, Dep, DepTarget, Limit, Node, NodeKind};
 use crate::error::SourceLoc;
+use crate::events::RunEvent;
 use crate::events::Status;
 use crate::script::{Payload, RetryStrategy, TaskOptions};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext};
 
-use super::options::{self, FailurePolicy, OptionError, TaskOptions};
+use super::options::{self, FailurePolicy, OptionError, ScriptFn, TaskOptions};
 use super::value::Value;
 use crate::error::{Diagnostic, SourceLoc};
 
@@ -53,6 +53,10 @@ pub(crate) struct FlowSpec {
 pub(crate) struct Registry {
     pub(crate) tasks: Vec<TaskSpec>,
     pub(crate) flows: Vec<FlowSpec>,
+    /// `on(event, closure)`: hooks by event, in registration order.
+    pub(crate) hooks: Vec<(String, ScriptFn)>,
+    /// `middleware(closure)`: wrappers of every Rhai task attempt, outermost first.
+    pub(crate) middleware: Vec<ScriptFn>,
 }
 
 impl Registry {
@@ -96,7 +100,33 @@ pub(crate) fn register(engine: &mut Engine) {
         })
         .register_fn("flow", |ctx: NativeCallContext, f: FnPtr, o: Map| {
             add_flow(&ctx, &f, &o)
-        });
+        })
+        .register_fn("on", add_hook)
+        .register_fn("middleware", add_middleware);
+}
+
+fn add_hook(ctx: NativeCallContext, event: &str, f: FnPtr) -> RhaiResult<()> {
+    with_loading(&ctx, "on", |loading| {
+        if !super::hooks::HOOK_EVENTS.contains(&event) {
+            let d = Diagnostic::new(format!("unknown hook event `{event}`"));
+            return Err(match options::suggest(event, super::hooks::HOOK_EVENTS) {
+                Some(s) => d.help(format!(
+                    "did you mean `{s}`? events: {}",
+                    super::hooks::HOOK_EVENTS.join(", ")
+                )),
+                None => d.help(format!("events: {}", super::hooks::HOOK_EVENTS.join(", "))),
+            });
+        }
+        loading.registry.hooks.push((event.to_owned(), ScriptFn(f)));
+        Ok(())
+    })
+}
+
+fn add_middleware(ctx: NativeCallContext, f: FnPtr) -> RhaiResult<()> {
+    with_loading(&ctx, "middleware", |loading| {
+        loading.registry.middleware.push(ScriptFn(f));
+        Ok(())
+    })
 }
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;

@@ -6,6 +6,7 @@ mod build;
 mod diagnostics;
 mod engine;
 mod handles;
+mod hooks;
 mod misuse;
 mod options;
 mod params;
@@ -163,6 +164,24 @@ impl Script {
             nodes: built.nodes,
             output: built.output,
             params: Value(bound.into()),
+        })
+    }
+
+    /// What runs the script's `on(...)` hooks during a run; `None` when it has none.
+    pub(crate) fn hook_runner(
+        &self,
+        info: &RunInfo,
+    ) -> Option<impl crate::events::Observe + use<>> {
+        if self.registry.hooks.is_empty() {
+            return None;
+        }
+        let dir = info.flow_dir.clone();
+        Some(hooks::HookRunner {
+            engine: engine::new_engine(engine::Mode::Run, &dir),
+            ast: self.ast.clone(),
+            hooks: self.registry.hooks.clone(),
+            info: Arc::new(info.clone()),
+            file: self.cx.file.clone(),
         })
     }
 

@@ -116,14 +116,27 @@ impl Runtime {
             .map(|a| substitute(a, inputs, Quote::None))
             .collect();
         let previous = self.enter(attempt);
-        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let result = self.run_engine.call_fn_with_options::<Dynamic>(
-            options,
-            &mut Scope::new(),
-            &self.ast,
-            task.as_str(),
-            args,
-        );
+        let result = if self.cx.registry.middleware.is_empty() {
+            let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+            self.run_engine.call_fn_with_options::<Dynamic>(
+                options,
+                &mut Scope::new(),
+                &self.ast,
+                task.as_str(),
+                args,
+            )
+        } else {
+            let middleware: Arc<[ScriptFn]> = self.cx.registry.middleware.clone().into();
+            let ctx = running::ctx_map(&self.info, attempt);
+            super::hooks::call_through(
+                &self.run_engine,
+                &self.ast,
+                middleware,
+                task.clone(),
+                args,
+                ctx,
+            )
+        };
         running::leave(previous);
         match result {
             Ok(v) => check_result(&v, task)

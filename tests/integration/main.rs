@@ -6,6 +6,7 @@ mod describe;
 mod errors;
 mod examples;
 mod export_dot;
+mod hooks;
 mod list;
 mod lock;
 mod params;
