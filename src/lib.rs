@@ -15,6 +15,7 @@ mod report;
 mod runlock;
 mod scheduler;
 mod script;
+mod tasklog;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

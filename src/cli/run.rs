@@ -31,6 +31,7 @@ pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         None => None,
     };
     let info = run_info(&config, args, &spec, &built, &run_id)?;
+    crate::tasklog::init(&info.run_dir.join("logs"));
     let mut observer = observers(&config, args, &run_id, &spec)?;
     if let Some(hooks) = script.hook_runner(&info) {
         observer.0.push(Box::new(hooks));

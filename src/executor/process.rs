@@ -309,8 +309,13 @@ pub(crate) fn stderr_suffix(tail: &str) -> String {
 /// Forwards one line a task wrote to stderr; a worker's lines already carry their prefix.
 fn log_line(label: &str, line: &str) {
     if label.is_empty() {
+        // A worker's line: `node | text`.
+        if let Some((node, text)) = line.split_once(" | ") {
+            crate::tasklog::append(node, text);
+        }
         tracing::info!(target: "autowf::task", "{line}");
     } else {
+        crate::tasklog::append(label, line);
         tracing::info!(target: "autowf::task", "{label} | {line}");
     }
 }

@@ -74,7 +74,9 @@ fn current_label() -> String {
 }
 
 pub(crate) fn log_print(text: &str) {
-    tracing::info!(target: "autowf::task", "{} | {text}", current_label());
+    let label = current_label();
+    crate::tasklog::append(&label, text);
+    tracing::info!(target: "autowf::task", "{label} | {text}");
 }
 
 pub(crate) fn log_debug(text: &str, source: Option<&str>, pos: Position) {

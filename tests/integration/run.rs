@@ -333,3 +333,38 @@ fn ctx_describes_the_running_task() {
         })
     );
 }
+
+#[test]
+fn task_output_is_kept_per_node_in_the_run_directory() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn noisy() { "echo to-stderr >&2; echo result" }
+            fn talk(x) { print(`got ${x}`); x }
+            shell_task(noisy);
+            task(talk);
+            fn sub() { talk(noisy()) }
+            fn main() { sub() }
+            flow(main);
+            flow(sub);
+            "#,
+        )
+        .args(["run", "main.rhai", "main", "-q", "--state-dir", "state"])
+        .run();
+    out.code(0).stdout_is("\"result\"\n");
+    let runs: Vec<_> = std::fs::read_dir(out.path().join("state/runs"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(runs.len(), 1);
+    let logs = runs[0].path().join("logs");
+    assert_eq!(
+        std::fs::read_to_string(logs.join("sub__noisy.log")).unwrap(),
+        "to-stderr\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(logs.join("sub__talk.log")).unwrap(),
+        "got result\n"
+    );
+}
