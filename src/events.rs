@@ -19,6 +19,28 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// Every status, in the order reports list them.
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Succeeded,
+        Self::Cached,
+        Self::Failed,
+        Self::TimedOut,
+        Self::Skipped,
+        Self::Cancelled,
+    ];
+
+    /// The name used in JSON, hooks and metrics: `succeeded`, `timed_out`, ...
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Cached => "cached",
+            Self::Failed => "failed",
+            Self::TimedOut => "timed_out",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
     pub(crate) fn is_success(self) -> bool {
         matches!(self, Self::Succeeded | Self::Cached)
     }

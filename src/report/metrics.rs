@@ -9,16 +9,6 @@ use super::summary::RunMeta;
 use crate::events::Status;
 use crate::scheduler::RunReport;
 
-/// Every status, in the order `autowf_nodes` lists them.
-const STATUSES: [Status; 6] = [
-    Status::Succeeded,
-    Status::Cached,
-    Status::Failed,
-    Status::TimedOut,
-    Status::Skipped,
-    Status::Cancelled,
-];
-
 /// One sample: its labels, already rendered as `{name="value",…}`, and its value.
 type Sample = (String, String);
 
@@ -69,7 +59,7 @@ fn push_node_metrics(
     let nodes = &report.nodes;
     let durations = nodes.iter().map(|n| {
         let task = n.task.as_deref().unwrap_or("");
-        let status = status_name(n.status);
+        let status = n.status.name();
         let l = labels(&[
             ("flow", flow),
             ("node", &n.name),
@@ -103,8 +93,8 @@ fn push_node_metrics(
         vec![(flow_only.clone(), retries.to_string())],
     );
     let count = |s: Status| nodes.iter().filter(|n| n.status == s).count();
-    let by_status = STATUSES.iter().map(|&s| {
-        let l = labels(&[("flow", flow), ("status", status_name(s))]);
+    let by_status = Status::ALL.iter().map(|&s| {
+        let l = labels(&[("flow", flow), ("status", s.name())]);
         (l, count(s).to_string())
     });
     push(
@@ -161,18 +151,6 @@ fn number(x: f64) -> String {
         if x > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
     } else {
         x.to_string()
-    }
-}
-
-/// The status's name as in the JSON summary.
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Succeeded => "succeeded",
-        Status::Cached => "cached",
-        Status::Failed => "failed",
-        Status::TimedOut => "timed_out",
-        Status::Skipped => "skipped",
-        Status::Cancelled => "cancelled",
     }
 }
 
@@ -327,11 +305,8 @@ autowf_cache_hits_total{flow="nightly"} 1
     #[test]
     fn empty_run_lists_every_status() {
         let text = prometheus_text(&meta("f"), &run(Vec::new()), 0.0);
-        for s in STATUSES {
-            let line = format!(
-                "autowf_nodes{{flow=\"f\",status=\"{}\"}} 0\n",
-                status_name(s)
-            );
+        for s in Status::ALL {
+            let line = format!("autowf_nodes{{flow=\"f\",status=\"{}\"}} 0\n", s.name());
             assert!(text.contains(&line), "{line}");
         }
         assert!(text.contains("autowf_cache_hits_total{flow=\"f\"} 0\n"));

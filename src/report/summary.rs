@@ -76,20 +76,9 @@ fn millis(d: std::time::Duration) -> f64 {
 
 fn counts(report: &RunReport) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
-    for s in [
-        Status::Succeeded,
-        Status::Cached,
-        Status::Failed,
-        Status::TimedOut,
-        Status::Skipped,
-        Status::Cancelled,
-    ] {
-        let key = serde_json::to_value(s)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+    for s in Status::ALL {
         m.insert(
-            key,
+            s.name().to_owned(),
             json!(report.nodes.iter().filter(|n| n.status == s).count()),
         );
     }

@@ -106,7 +106,7 @@ impl HookRunner {
             } => {
                 m.insert("node".into(), name.clone().into());
                 m.insert("attempt".into(), Dynamic::from_int(i64::from(*attempts)));
-                m.insert("status".into(), status_name(*status).into());
+                m.insert("status".into(), status.name().into());
                 m.insert(
                     "duration".into(),
                     Dynamic::from_float(duration.as_secs_f64()),
@@ -128,13 +128,6 @@ impl HookRunner {
         m.insert("event".into(), kind.into());
         Some((kind, m))
     }
-}
-
-fn status_name(s: Status) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// One middleware chain in progress on this thread: the call it wraps and how far it got.

@@ -252,10 +252,7 @@ pub(super) fn ctx_map(info: &RunInfo, attempt: &Attempt) -> Map {
             .map(|u| {
                 let mut entry = Map::new();
                 entry.insert("name".into(), u.name.clone().into());
-                let status = serde_json::to_value(u.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned));
-                entry.insert("status".into(), status.unwrap_or_default().into());
+                entry.insert("status".into(), u.status.name().into());
                 entry.insert(
                     "error".into(),
                     u.error.clone().map_or(Dynamic::UNIT, Into::into),
