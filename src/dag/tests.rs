@@ -192,3 +192,13 @@ fn expansion_names_must_be_new() {
     let err = dag.extend(vec![node(1, "a")], NodeId(0)).unwrap_err();
     assert_eq!(err.message, "two nodes are named `a`");
 }
+
+#[test]
+fn a_node_after_its_own_handle_is_rejected() {
+    let mut a = node(0, "a");
+    a.deps.push(dep(on(0), 4, true));
+    assert_eq!(
+        messages(Dag::build(vec![a])),
+        ["`a` cannot run after itself"]
+    );
+}

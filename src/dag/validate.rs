@@ -38,6 +38,14 @@ pub(super) fn resolve_names(
     for node in nodes.iter_mut() {
         let own = node.id;
         for dep in &mut node.deps {
+            // `x.after(x)`: an edge from a node to itself can never be satisfied.
+            if dep.target == DepTarget::Node(own) {
+                errors.push(
+                    Diagnostic::new(format!("`{}` cannot run after itself", node.name))
+                        .at(Some(dep.loc.clone())),
+                );
+                continue;
+            }
             let DepTarget::Name { name, scope } = &dep.target else {
                 continue;
             };

@@ -122,6 +122,12 @@ fn diagnose(e: &EvalAltResult, file: &str, is_building: bool) -> Diagnostic {
         }
         None => Diagnostic::new(message.clone()).at(here),
     };
+    if d.help.is_none() && message.contains("data race detected") {
+        d = d.help(
+            "a closure that captures a variable cannot be passed to a method called on that same \
+             variable; copy it first: `let y = x; x.then(|v| ... y ...)`",
+        );
+    }
     if d.help.is_none() && (message.contains("Handle") || is_building && is_loop_over_value(inner))
     {
         d = d.help(HANDLE_HELP);
