@@ -19,6 +19,9 @@ _autowf() {
             autowf,completions)
                 cmd="autowf__subcmd__completions"
                 ;;
+            autowf,config)
+                cmd="autowf__subcmd__config"
+                ;;
             autowf,describe)
                 cmd="autowf__subcmd__describe"
                 ;;
@@ -39,6 +42,9 @@ _autowf() {
                 ;;
             autowf__subcmd__help,completions)
                 cmd="autowf__subcmd__help__subcmd__completions"
+                ;;
+            autowf__subcmd__help,config)
+                cmd="autowf__subcmd__help__subcmd__config"
                 ;;
             autowf__subcmd__help,describe)
                 cmd="autowf__subcmd__help__subcmd__describe"
@@ -65,7 +71,7 @@ _autowf() {
 
     case "${cmd}" in
         autowf)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot completions worker help"
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -97,6 +103,48 @@ _autowf() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__config)
+            opts="-j -q -v -h -V --json --jobs --max-dynamic-tasks --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-dynamic-tasks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-failure)
+                    COMPREPLY=($(compgen -W "fail_fast keep_going" -- "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -205,7 +253,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help)
-            opts="run describe list export-dot completions worker help"
+            opts="run describe list export-dot config completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,6 +267,20 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

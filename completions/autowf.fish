@@ -38,6 +38,7 @@ complete -c autowf -n "__fish_autowf_needs_command" -f -a "run" -d 'Run a flow a
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "list" -d 'List the flows and tasks found in files or directories'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "config" -d 'Print the settings a run would use and where each comes from'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -103,6 +104,21 @@ complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet 
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s j -l jobs -d 'As for `run`' -r
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l max-dynamic-tasks -d 'As for `run`' -r
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l on-failure -d 'As for `run`' -r -f -a "fail_fast\t''
+keep_going\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only errors and the result'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -123,10 +139,11 @@ complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d '
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s V -l version -d 'Print version'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "list" -d 'List the flows and tasks found in files or directories'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "completions" -d 'Print a shell completion script'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "list" -d 'List the flows and tasks found in files or directories'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "config" -d 'Print the settings a run would use and where each comes from'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

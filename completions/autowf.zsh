@@ -126,6 +126,27 @@ _arguments "${_arguments_options[@]}" : \
 '::flow -- Which flow; needed when the script registers several:_default' \
 && ret=0
 ;;
+(config)
+_arguments "${_arguments_options[@]}" : \
+'-j+[As for \`run\`]:JOBS:_default' \
+'--jobs=[As for \`run\`]:JOBS:_default' \
+'--max-dynamic-tasks=[As for \`run\`]:N:_default' \
+'--on-failure=[As for \`run\`]:ON_FAILURE:(fail_fast keep_going)' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only errors and the result]' \
+'(-v --verbose)--quiet[Print only errors and the result]' \
+'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::file -- A flow file\: its directory decides which `autowf.toml` applies \[default\: this directory\]:_files' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
@@ -185,6 +206,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(config)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -213,6 +238,7 @@ _autowf_commands() {
 'describe:Show a script'\''s tasks, flows, parameters and graph' \
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
+'config:Print the settings a run would use and where each comes from' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -223,6 +249,11 @@ _autowf_commands() {
 _autowf__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'autowf completions commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__config_commands] )) ||
+_autowf__subcmd__config_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf config commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__describe_commands] )) ||
 _autowf__subcmd__describe_commands() {
@@ -241,6 +272,7 @@ _autowf__subcmd__help_commands() {
 'describe:Show a script'\''s tasks, flows, parameters and graph' \
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
+'config:Print the settings a run would use and where each comes from' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -251,6 +283,11 @@ _autowf__subcmd__help_commands() {
 _autowf__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'autowf help completions commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__config_commands] )) ||
+_autowf__subcmd__help__subcmd__config_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help config commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__help__subcmd__describe_commands] )) ||
 _autowf__subcmd__help__subcmd__describe_commands() {

@@ -55,6 +55,8 @@ pub(crate) enum Command {
     List(ListArgs),
     /// Print a flow's graph in Graphviz DOT.
     ExportDot(ExportDotArgs),
+    /// Print the settings a run would use and where each comes from.
+    Config(ConfigArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
@@ -153,6 +155,57 @@ pub(crate) struct ExportDotArgs {
     /// Write to this file instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// A flow file: its directory decides which `autowf.toml` applies [default: this directory].
+    pub(crate) file: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) run: ConfigRunFlags,
+}
+
+/// The run settings `autowf config` can be asked about, as `run` takes them.
+#[derive(Debug, Args)]
+pub(crate) struct ConfigRunFlags {
+    /// As for `run`.
+    #[arg(short, long, env = "AUTOWF_JOBS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) jobs: Option<u32>,
+    /// As for `run`.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        env = "AUTOWF_MAX_DYNAMIC_TASKS"
+    )]
+    pub(crate) max_dynamic_tasks: usize,
+    /// As for `run`.
+    #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
+    pub(crate) on_failure: Option<OnFailure>,
+}
+
+impl RunArgs {
+    /// A `run` with only the settings `autowf config` knows, for resolving them the same way.
+    pub(crate) fn for_config(flags: &ConfigRunFlags) -> Self {
+        Self {
+            file: PathBuf::new(),
+            flow: None,
+            params: ParamArgs::default(),
+            jobs: flags.jobs,
+            json: false,
+            timeout: None,
+            max_dynamic_tasks: flags.max_dynamic_tasks,
+            on_failure: flags.on_failure,
+            lock: None,
+            events: None,
+            summary: None,
+            junit: None,
+            metrics_textfile: None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -6,17 +6,21 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory as _;
 
 use super::args::{
-    Cli, Command, CompletionsArgs, DescribeArgs, DescribeFormat, ExportDotArgs, ListArgs, ParamArgs,
+    Cli, Command, CompletionsArgs, ConfigArgs, DescribeArgs, DescribeFormat, ExportDotArgs,
+    ListArgs, ParamArgs, RunArgs,
 };
+use crate::config::Layers;
 use crate::dag::{Dag, to_dot};
 use crate::error::{Diagnostic, Error, Result, exit};
 use crate::report::{self};
 use crate::scheduler::{self};
 use crate::script::{FlowSpec, Script};
 
-pub(super) fn execute(cli: Cli) -> Result<u8> {
+pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches) -> Result<u8> {
+    let sub = |name| matches.subcommand_matches(name).unwrap_or(matches);
     match &cli.command {
-        Command::Run(args) => super::run::run(&cli, args),
+        Command::Run(args) => super::run::run(&cli, args, sub("run")),
+        Command::Config(args) => config(&cli, args, sub("config")),
         Command::Describe(args) => describe(args),
         Command::List(args) => list(args),
         Command::ExportDot(args) => export_dot(args),
@@ -65,13 +69,30 @@ fn read_params_file(
 }
 
 /// Loads `file`, picks the flow, binds params and builds the validated graph.
+/// The directory whose configuration applies to a flow file: the file's own.
+pub(super) fn config_dir_of(file: &Path) -> &Path {
+    file.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Loads a script with the task defaults of its configuration.
+fn load_script(file: &Path) -> Result<Script> {
+    let layers = Layers::load(config_dir_of(file))?;
+    Script::load_with(file, &layers.task_defaults())
+}
+
 pub(super) fn build_graph(
     file: &Path,
     flow: Option<&str>,
     params: &ParamArgs,
+    config: &crate::config::RunConfig,
 ) -> Result<(Script, FlowSpec, Dag, crate::script::FlowBuild)> {
-    let script = Script::load(file)?;
-    let spec = script.select_flow(flow)?.clone();
+    let script = Script::load_with(file, &config.task_defaults)?;
+    let mut spec = script.select_flow(flow)?.clone();
+    // The flow's own pools override same-named ones from the configuration.
+    let flow_pools = std::mem::replace(&mut spec.pools, config.pools.clone());
+    spec.pools.extend(flow_pools);
     let params_file = read_params_file(params.params_file.as_deref())?;
     let mut built = script.build(&spec, params_file.as_ref(), &params.params)?;
     let dag = Dag::build(std::mem::take(&mut built.nodes)).map_err(Error::Invalid)?;
@@ -173,7 +194,7 @@ fn describe(args: &DescribeArgs) -> Result<u8> {
     let files = default_scripts(args.file.as_deref())?;
     let scripts = files
         .iter()
-        .map(|f| Script::load(f))
+        .map(|f| load_script(f))
         .collect::<Result<Vec<_>>>()?;
     let params_file = read_params_file(args.params.params_file.as_deref())?;
     let mut described = Vec::new();
@@ -217,7 +238,7 @@ fn list(args: &ListArgs) -> Result<u8> {
     let files = find_scripts(&paths)?;
     let scripts = files
         .iter()
-        .map(|f| Script::load(f))
+        .map(|f| load_script(f))
         .collect::<Result<Vec<_>>>()?;
     print_stdout(&if args.json {
         report::list_json(&scripts)
@@ -228,7 +249,7 @@ fn list(args: &ListArgs) -> Result<u8> {
 }
 
 fn export_dot(args: &ExportDotArgs) -> Result<u8> {
-    let script = Script::load(&args.file)?;
+    let script = load_script(&args.file)?;
     let spec = script.select_flow(args.flow.as_deref())?;
     let params_file = read_params_file(args.params.params_file.as_deref())?;
     // Like `describe`, the graph's shape needs no required parameter.
@@ -280,6 +301,43 @@ fn worker() -> Result<u8> {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&response);
     let _ = stdout.flush();
+    Ok(exit::OK)
+}
+
+/// `autowf config`: the settings a run of FILE (or of a flow in this directory) would use,
+/// and where each comes from.
+fn config(cli: &Cli, args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<u8> {
+    let file = args
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("flow.rhai"));
+    let layers = Layers::load(config_dir_of(&file))?;
+    let run = RunArgs::for_config(&args.run);
+    let settings = crate::config::RunConfig::from_cli(cli, &run, matches, &layers);
+    if args.json {
+        let items: Vec<serde_json::Value> = settings
+            .shown
+            .iter()
+            .map(|s| serde_json::json!({ "key": s.key, "value": s.value, "source": s.source.to_string() }))
+            .collect();
+        let doc = serde_json::json!({ "schema": 1, "settings": items });
+        print_stdout(
+            &(serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize") + "\n"),
+        );
+    } else {
+        let width = settings
+            .shown
+            .iter()
+            .map(|s| s.key.len())
+            .max()
+            .unwrap_or(0);
+        let text: String = settings
+            .shown
+            .iter()
+            .map(|s| format!("{:<width$}  {}  ({})\n", s.key, s.value, s.source))
+            .collect();
+        print_stdout(&text);
+    }
     Ok(exit::OK)
 }
 

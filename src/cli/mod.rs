@@ -8,7 +8,7 @@ mod run;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 pub(crate) use args::{Cli, OnFailure, RunArgs};
 pub(crate) use logging::use_color;
@@ -16,8 +16,13 @@ pub(crate) use logging::use_color;
 use crate::error::exit;
 
 pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    // Kept besides the parsed `Cli`: it tells whether a value came from a flag or from the
+    // environment, which `autowf config` reports.
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(both) => both,
         Err(err) => {
             let _ = err.print();
             return ExitCode::from(if err.use_stderr() {
@@ -29,7 +34,7 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     logging::init(&cli.global);
     let color = use_color(cli.global.color);
-    match dispatch::execute(cli) {
+    match dispatch::execute(cli, &matches) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             crate::report::print_error(&err, color);

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::args::{Cli, RunArgs};
-use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id, write_atomically};
-use crate::config::RunConfig;
+use super::dispatch::{
+    TASK_STACK_BYTES, absolute_dir, build_graph, config_dir_of, new_run_id, write_atomically,
+};
+use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
 use crate::executor::{LocalExecutor, tree};
@@ -20,9 +22,11 @@ use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
 /// How long the end-of-run sweep may take to stop what tasks left behind.
 const SWEEP_LIMIT: Duration = Duration::from_secs(1);
 
-pub(super) fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
-    let config = RunConfig::from_cli(cli, args);
-    let (script, spec, dag, built) = build_graph(&args.file, args.flow.as_deref(), &args.params)?;
+pub(super) fn run(cli: &Cli, args: &RunArgs, matches: &clap::ArgMatches) -> Result<u8> {
+    let layers = Layers::load(config_dir_of(&args.file))?;
+    let config = RunConfig::from_cli(cli, args, matches, &layers);
+    let (script, spec, dag, built) =
+        build_graph(&args.file, args.flow.as_deref(), &args.params, &config)?;
     let run_id = new_run_id();
     // Taken before the run directory exists, so a skipped run leaves nothing behind.
     let _lock = match take_lock(&config, args, &spec)? {
@@ -148,6 +152,7 @@ fn execute(
         on_failure: config.on_failure.unwrap_or(spec.on_failure),
         handle_signals: true,
         pools: spec.pools.clone(),
+        in_place_budget: scheduler::BATCH_BUDGET,
     };
     // Orphans of tasks are re-parented to autowf, which stops them when the run ends.
     tree::become_subreaper();

@@ -206,6 +206,9 @@ pub(crate) struct RunLimits {
     pub(crate) handle_signals: bool,
     /// Named pools and their sizes (the flow's `pools`); tasks take `pool_slots` of one.
     pub(crate) pools: BTreeMap<String, u32>,
+    /// How long trusted-fast calls may run on the dispatcher's thread per wake-up
+    /// ([`BATCH_BUDGET`] in a real run).
+    pub(crate) in_place_budget: Duration,
 }
 
 /// Why a run stopped early, if it did.

@@ -225,6 +225,8 @@ impl Harness {
                 on_failure: FailurePolicy::FailFast,
                 handle_signals: false,
                 pools: std::collections::BTreeMap::new(),
+                // Generous, so a loaded machine does not turn in-place calls into batches.
+                in_place_budget: Duration::from_secs(10),
             },
             output: Value::unit(),
         }

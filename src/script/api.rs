@@ -75,6 +75,8 @@ pub(crate) struct Loading {
     /// Script functions: name to parameter names.
     pub(crate) functions: BTreeMap<String, Vec<String>>,
     pub(crate) file: std::sync::Arc<str>,
+    /// What a task's options start from: the configuration's task defaults.
+    pub(crate) defaults: TaskOptions,
 }
 
 thread_local! {
@@ -210,7 +212,7 @@ fn add_task(ctx: &NativeCallContext, f: &FnPtr, opts: &Map, kind: TaskKind) -> R
         let params = named_function(loading, f, what)?;
         let name = f.fn_name().to_owned();
         ensure_unique(loading, &name)?;
-        let mut options = TaskOptions::default();
+        let mut options = loading.defaults.clone();
         options
             .apply(opts, kind == TaskKind::Shell)
             .map_err(option_diagnostic)?;

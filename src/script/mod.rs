@@ -53,6 +53,11 @@ pub(crate) struct FlowBuild {
 impl Script {
     /// Reads, compiles and runs the top level of the script at `path`.
     pub(crate) fn load(path: &Path) -> Result<Self, Error> {
+        Self::load_with(path, &TaskOptions::default())
+    }
+
+    /// Like [`Script::load`], with tasks starting from `defaults` (the configuration's).
+    pub(crate) fn load_with(path: &Path, defaults: &TaskOptions) -> Result<Self, Error> {
         let display: Arc<str> = path.display().to_string().into();
         let text = read_script(path)?;
         let dir = path
@@ -81,6 +86,7 @@ impl Script {
             registry: Registry::default(),
             functions,
             file: display.clone(),
+            defaults: defaults.clone(),
         }));
         let result = build_engine.run_ast(&ast);
         let registry = api::LOADING.take().map(|l| l.registry).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! Integration tests: each module runs the real `autowf` binary on real flow files.
 
 mod completions;
+mod config;
 mod console;
 mod describe;
 mod errors;

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use self::signals::{sleep_until, watch_stops};
 
-use super::batch::{BATCH_BUDGET, MAX_BATCH, SpeedLog};
+use super::batch::{MAX_BATCH, SpeedLog};
 use super::state::{Limits, NodeState, Phase, ReadyEntry, ReadyQueue};
 use super::{
     BatchCompleter, Completer, Execute, Interruption, Job, Observe, Outcome, RunLimits, RunReport,
@@ -267,7 +267,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     /// Starts ready nodes while job slots and limits allow. Trusted-fast calls go out in
     /// batches when plenty are ready, or run right here for up to [`BATCH_BUDGET`] when few are.
     fn launch(&mut self) {
-        let inline_until = Instant::now() + BATCH_BUDGET;
+        let inline_until = Instant::now() + self.run.in_place_budget;
         while self.running < self.run.jobs {
             let Some(entry) = self.ready.pop() else { break };
             let node = self.dag.node_arc(entry.id);

@@ -1,0 +1,353 @@
+//! The validated settings of a run: command-line flags and `AUTOWF_*` variables (through clap),
+//! then the flow's own options, then built-in defaults.
+
+mod file;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use file::FileValues;
+
+use crate::cli::Cli;
+use crate::error::{Diagnostic, Error, SourceLoc};
+use crate::script::{FailurePolicy, TaskOptions};
+
+/// Settings every later stage of a run reads; nothing after this looks at raw arguments.
+#[derive(Clone, Debug)]
+pub(crate) struct RunConfig {
+    pub(crate) jobs: usize,
+    pub(crate) max_dynamic_tasks: usize,
+    pub(crate) timeout: Option<Duration>,
+    /// `None` leaves the choice to the flow's `on_failure`.
+    pub(crate) on_failure: Option<FailurePolicy>,
+    pub(crate) json: bool,
+    pub(crate) quiet: bool,
+    pub(crate) verbose: u8,
+    pub(crate) state_dir: Option<PathBuf>,
+    /// What tasks start from before their own options.
+    pub(crate) task_defaults: TaskOptions,
+    /// Pools from the configuration files.
+    pub(crate) pools: BTreeMap<String, u32>,
+    /// Each setting with where it came from, for `autowf config`.
+    pub(crate) shown: Vec<Shown>,
+}
+
+/// Where a command-line value came from: the flag, its environment variable, or neither.
+fn given<T>(
+    value: Option<T>,
+    matches: &clap::ArgMatches,
+    id: &str,
+    flag: &'static str,
+    env: &'static str,
+) -> Option<(T, Source)> {
+    use clap::parser::ValueSource;
+    let source = match matches.value_source(id)? {
+        ValueSource::CommandLine => Source::Flag(flag),
+        ValueSource::EnvVariable => Source::Env(env),
+        _ => return None,
+    };
+    value.map(|v| (v, source))
+}
+
+impl RunConfig {
+    /// Layers, lowest first: defaults, the user's config, the project's `autowf.toml`,
+    /// `AUTOWF_*` variables, flags.
+    pub(crate) fn from_cli(
+        cli: &Cli,
+        run: &crate::cli::RunArgs,
+        matches: &clap::ArgMatches,
+        layers: &Layers,
+    ) -> Self {
+        let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let jobs = resolve(
+            given(
+                run.jobs.map(|j| j as usize),
+                matches,
+                "jobs",
+                "--jobs",
+                "AUTOWF_JOBS",
+            ),
+            layers,
+            |f| &f.jobs,
+            cpus,
+        );
+        let max_dynamic = resolve(
+            given(
+                Some(run.max_dynamic_tasks),
+                matches,
+                "max_dynamic_tasks",
+                "--max-dynamic-tasks",
+                "AUTOWF_MAX_DYNAMIC_TASKS",
+            ),
+            layers,
+            |f| &f.max_dynamic_tasks,
+            run.max_dynamic_tasks,
+        );
+        let on_failure_flag = run.on_failure.map(|o| match o {
+            crate::cli::OnFailure::FailFast => FailurePolicy::FailFast,
+            crate::cli::OnFailure::KeepGoing => FailurePolicy::KeepGoing,
+        });
+        let on_failure = given(
+            on_failure_flag,
+            matches,
+            "on_failure",
+            "--on-failure",
+            "AUTOWF_ON_FAILURE",
+        )
+        .or_else(|| layers.pick(|f| &f.on_failure));
+        let state_dir = given(
+            cli.global.state_dir.clone(),
+            matches,
+            "state_dir",
+            "--state-dir",
+            "AUTOWF_STATE_DIR",
+        )
+        .or_else(|| layers.pick(|f| &f.state_dir));
+        let task_defaults = layers.task_defaults();
+        let mut shown = vec![
+            Shown {
+                key: "jobs",
+                value: jobs.0.to_string(),
+                source: jobs.1,
+            },
+            Shown {
+                key: "max-dynamic-tasks",
+                value: max_dynamic.0.to_string(),
+                source: max_dynamic.1,
+            },
+        ];
+        shown.push(match &on_failure {
+            Some((p, source)) => Shown {
+                key: "on-failure",
+                value: policy_name(*p).to_owned(),
+                source: source.clone(),
+            },
+            None => Shown {
+                key: "on-failure",
+                value: "the flow's on_failure, else fail_fast".to_owned(),
+                source: Source::Default,
+            },
+        });
+        shown.push(match &state_dir {
+            Some((dir, source)) => Shown {
+                key: "state-dir",
+                value: dir.display().to_string(),
+                source: source.clone(),
+            },
+            None => Shown {
+                key: "state-dir",
+                value: ".autowf next to the flow file".to_owned(),
+                source: Source::Default,
+            },
+        });
+        shown.extend(task_default_lines(layers));
+        Self {
+            jobs: jobs.0,
+            max_dynamic_tasks: max_dynamic.0,
+            timeout: run.timeout,
+            on_failure: on_failure.map(|(p, _)| p),
+            json: run.json,
+            quiet: cli.global.quiet,
+            verbose: cli.global.verbose,
+            state_dir: state_dir.map(|(d, _)| d),
+            task_defaults,
+            pools: layers.pools(),
+            shown,
+        }
+    }
+}
+
+fn policy_name(p: FailurePolicy) -> &'static str {
+    match p {
+        FailurePolicy::FailFast => "fail_fast",
+        FailurePolicy::KeepGoing => "keep_going",
+    }
+}
+
+/// The file-only settings (task defaults and pools) as `autowf config` shows them.
+fn task_default_lines(layers: &Layers) -> Vec<Shown> {
+    let defaults = TaskOptions::default();
+    let fmt = |d: Duration| crate::script::fmt_duration(d);
+    let pick_or = |key, found: Option<(String, Source)>, default: String| match found {
+        Some((value, source)) => Shown { key, value, source },
+        None => Shown {
+            key,
+            value: default,
+            source: Source::Default,
+        },
+    };
+    vec![
+        pick_or(
+            "retries",
+            layers.pick(|f| &f.retries).map(|(v, s)| (v.to_string(), s)),
+            defaults.retries.to_string(),
+        ),
+        pick_or(
+            "timeout",
+            layers.pick(|f| &f.timeout).map(|(v, s)| (fmt(v), s)),
+            "none".to_owned(),
+        ),
+        pick_or(
+            "kill-grace",
+            layers.pick(|f| &f.kill_grace).map(|(v, s)| (fmt(v), s)),
+            fmt(defaults.kill_grace),
+        ),
+        pick_or(
+            "default-executor",
+            layers
+                .pick(|f| &f.run_in)
+                .map(|(v, s)| (format!("{v:?}").to_lowercase(), s)),
+            "thread".to_owned(),
+        ),
+        pick_or(
+            "pools",
+            layers.pick(|f| &f.pools).map(|(p, s)| {
+                (
+                    p.iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    s,
+                )
+            }),
+            "none".to_owned(),
+        ),
+    ]
+}
+
+impl RunConfig {
+    /// The state directory: `--state-dir` (or `AUTOWF_STATE_DIR`), else `.autowf/` next to the
+    /// flow file, so cron (which starts in the home directory) and a terminal agree.
+    pub(crate) fn state_dir(&self, flow_dir: &std::path::Path) -> PathBuf {
+        match &self.state_dir {
+            Some(dir) if dir.is_absolute() => dir.clone(),
+            Some(dir) => std::env::current_dir().map_or_else(|_| dir.clone(), |cwd| cwd.join(dir)),
+            None => flow_dir.join(".autowf"),
+        }
+    }
+}
+
+/// Where an effective setting came from, for `autowf config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    Default,
+    File(SourceLoc),
+    Env(&'static str),
+    Flag(&'static str),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::File(at) => write!(f, "{}:{}", at.file, at.line),
+            Self::Env(name) => write!(f, "environment {name}"),
+            Self::Flag(name) => write!(f, "flag {name}"),
+        }
+    }
+}
+
+/// The configuration files that apply to a flow: the user's and the project's.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Layers {
+    /// Lowest first: the user's `config.toml`, then the project's `autowf.toml`.
+    files: Vec<FileValues>,
+}
+
+/// The user's configuration file: `config.toml` in `autowf/` of the user's config directory.
+fn user_config() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("autowf").join("config.toml"))
+}
+
+/// The nearest `autowf.toml` at or above `dir`, named relative to the working directory
+/// when it is below it (that is how messages show it).
+fn project_config(dir: &Path) -> Option<PathBuf> {
+    let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let found = absolute
+        .ancestors()
+        .map(|d| d.join("autowf.toml"))
+        .find(|p| p.is_file())?;
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| std::fs::canonicalize(c).ok());
+    Some(
+        cwd.and_then(|c| found.strip_prefix(c).ok().map(Path::to_path_buf))
+            .unwrap_or(found),
+    )
+}
+
+impl Layers {
+    /// Reads the user's config and the project config nearest to `dir` (the flow file's
+    /// directory). A file that exists but is invalid is an error; a missing one is fine.
+    pub(crate) fn load(dir: &Path) -> Result<Self, Error> {
+        let mut files = Vec::new();
+        let candidates = [user_config().filter(|p| p.is_file()), project_config(dir)];
+        for path in candidates.into_iter().flatten() {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::invalid(Diagnostic::new(format!(
+                    "cannot read configuration `{}`: {e}",
+                    path.display()
+                )))
+            })?;
+            files.push(file::parse(&path, &text).map_err(Error::Invalid)?);
+        }
+        Ok(Self { files })
+    }
+
+    /// The highest file layer's value for a key.
+    fn pick<T: Clone>(
+        &self,
+        get: impl Fn(&FileValues) -> &Option<(T, SourceLoc)>,
+    ) -> Option<(T, Source)> {
+        self.files
+            .iter()
+            .rev()
+            .find_map(|f| get(f).clone().map(|(v, at)| (v, Source::File(at))))
+    }
+
+    /// Task options that tasks start from before their own: `retries`, `timeout`,
+    /// `kill-grace` and `default-executor`.
+    pub(crate) fn task_defaults(&self) -> TaskOptions {
+        let mut o = TaskOptions::default();
+        if let Some((v, _)) = self.pick(|f| &f.retries) {
+            o.retries = v;
+        }
+        if let Some((v, _)) = self.pick(|f| &f.timeout) {
+            o.timeout = Some(v);
+        }
+        if let Some((v, _)) = self.pick(|f| &f.kill_grace) {
+            o.kill_grace = v;
+        }
+        if let Some((v, _)) = self.pick(|f| &f.run_in) {
+            o.run_in = v;
+        }
+        o
+    }
+
+    /// Pools from the configuration, which a flow's own `pools` extend and override.
+    pub(crate) fn pools(&self) -> BTreeMap<String, u32> {
+        self.pick(|f| &f.pools).map(|(p, _)| p).unwrap_or_default()
+    }
+}
+
+/// One effective setting as `autowf config` shows it.
+#[derive(Clone, Debug)]
+pub(crate) struct Shown {
+    pub(crate) key: &'static str,
+    pub(crate) value: String,
+    pub(crate) source: Source,
+}
+
+/// A setting from the command line or environment if given there, else from the files, else
+/// the default.
+fn resolve<T: Clone>(
+    given: Option<(T, Source)>,
+    layers: &Layers,
+    get: impl Fn(&FileValues) -> &Option<(T, SourceLoc)>,
+    default: T,
+) -> (T, Source) {
+    given
+        .or_else(|| layers.pick(get))
+        .unwrap_or((default, Source::Default))
+}

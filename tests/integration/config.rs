@@ -1,0 +1,118 @@
+//! Configuration layers: defaults, the user's `config.toml`, the project's `autowf.toml`,
+//! `AUTOWF_*` variables, flags; `autowf config` shows each setting and its source.
+
+use crate::support::Test;
+
+const FLOW: &str = "fn a() { 1 }\ntask(a);\nfn main() { a() }\nflow(main);\n";
+
+/// A project with a user config (under `home/`), a project config and a flow in `proj/sub/`.
+fn layered() -> Test {
+    let test = Test::new()
+        .file(
+            "home/autowf/config.toml",
+            "jobs = 3\nretries = 2\n[pools]\ndb = 4\n",
+        )
+        .file(
+            "proj/autowf.toml",
+            "jobs = 5\non-failure = \"keep_going\"\ntimeout = \"30s\"\n",
+        )
+        .file("proj/sub/f.rhai", FLOW);
+    let home = test.path().join("home");
+    test.env("XDG_CONFIG_HOME", home.to_str().unwrap())
+}
+
+fn line_of<'a>(stdout: &'a str, key: &str) -> &'a str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{key} ")))
+        .unwrap_or_else(|| panic!("no `{key}` in:\n{stdout}"))
+}
+
+#[test]
+fn each_layer_overrides_the_one_below() {
+    let out = layered().args(["config", "proj/sub/f.rhai"]).run();
+    out.code(0);
+    let s = out.stdout();
+    assert!(
+        line_of(s, "jobs").ends_with("5  (proj/autowf.toml:1)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "retries").contains("2  (")
+            && line_of(s, "retries").ends_with("home/autowf/config.toml:2)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "timeout").ends_with("30s  (proj/autowf.toml:3)"),
+        "{s}"
+    );
+    assert!(line_of(s, "kill-grace").ends_with("5s  (default)"), "{s}");
+
+    let out = layered()
+        .env("AUTOWF_JOBS", "7")
+        .args(["config", "proj/sub/f.rhai"])
+        .run();
+    assert!(line_of(out.stdout(), "jobs").ends_with("7  (environment AUTOWF_JOBS)"));
+
+    let out = layered()
+        .env("AUTOWF_JOBS", "7")
+        .args(["config", "proj/sub/f.rhai", "-j", "9"])
+        .run();
+    assert!(line_of(out.stdout(), "jobs").ends_with("9  (flag --jobs)"));
+}
+
+#[test]
+fn task_defaults_from_the_configuration_reach_tasks() {
+    let out = layered().args(["describe", "proj/sub/f.rhai"]).run();
+    out.code(0)
+        .stdout_contains("retries=2")
+        .stdout_contains("timeout=30s");
+}
+
+#[test]
+fn configuration_pools_serve_flows_that_do_not_declare_them() {
+    layered()
+        .file(
+            "proj/sub/p.rhai",
+            "fn a() { 1 }\ntask(a, #{ pool: \"db\" });\nfn main() { a() }\nflow(main);\n",
+        )
+        .args(["run", "proj/sub/p.rhai"])
+        .run()
+        .code(0)
+        .stdout_is("1\n");
+}
+
+#[test]
+fn a_configuration_error_points_at_the_file_and_stops_before_running() {
+    Test::new()
+        .file("autowf.toml", "jobz = 5\ntimeout = \"soon\"\n")
+        .file(
+            "f.rhai",
+            "fn a() { \"touch ran\" }\nshell_task(a);\nfn main() { a() }\nflow(main);\n",
+        )
+        .args(["run", "f.rhai"])
+        .run()
+        .code(2)
+        .error_at("unknown configuration key `jobz`", "autowf.toml:1:1")
+        .stderr_contains("help: did you mean `jobs`?")
+        .stderr_contains("error: `timeout`: `soon` is not a duration")
+        .no_file("ran");
+}
+
+#[test]
+fn config_json_lists_settings_with_sources() {
+    let out = layered()
+        .args(["config", "proj/sub/f.rhai", "--json"])
+        .run();
+    out.code(0);
+    let doc = out.stdout_json();
+    assert_eq!(doc["schema"], 1);
+    let jobs = doc["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "jobs")
+        .unwrap();
+    assert_eq!(jobs["value"], "5");
+    assert_eq!(jobs["source"], "proj/autowf.toml:1");
+}
