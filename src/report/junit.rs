@@ -230,6 +230,7 @@ mod tests {
             name: name.to_owned(),
             task: Some(name.to_owned()),
             loc: loc(id + 1, 5),
+            is_expansion: false,
             status,
             attempts: u32::from(!matches!(status, Status::Skipped | Status::Cancelled)),
             duration: Duration::from_millis(millis),

@@ -183,6 +183,7 @@ mod tests {
                 line: id + 1,
                 column: 5,
             },
+            is_expansion: false,
             status,
             attempts,
             duration: Duration::from_millis(millis),

@@ -110,6 +110,9 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport, color: boo
             parts.join(", ")
         }
     );
+    if let Some(line) = slowest(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let mut sources = Sources::default();
     for n in report
         .nodes
@@ -134,6 +137,33 @@ pub(crate) fn print_failures(out: &mut dyn Write, report: &RunReport, color: boo
             super::diagnostic::render(&d, color, &mut sources)
         );
     }
+}
+
+/// How many of the slowest nodes the summary names.
+const SLOWEST: usize = 3;
+
+/// `slowest: load 2.31s, fetch[3] 1.02s, report 350ms`, when at least two nodes ran (fan-out
+/// and `.then` nodes, whose time is their children's, are left out).
+fn slowest(report: &RunReport) -> Option<String> {
+    let mut ran: Vec<&crate::scheduler::NodeReport> = report
+        .nodes
+        .iter()
+        .filter(|n| n.attempts > 0 && !n.is_expansion)
+        .collect();
+    if ran.len() < 2 {
+        return None;
+    }
+    ran.sort_by(|a, b| {
+        b.duration
+            .cmp(&a.duration)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let named: Vec<String> = ran
+        .iter()
+        .take(SLOWEST)
+        .map(|n| format!("{} {}", n.name, fmt_duration(n.duration)))
+        .collect();
+    Some(format!("slowest: {}", named.join(", ")))
 }
 
 /// GitHub Actions `::error` commands, one per failed node, pointing at the failing line (or

@@ -228,6 +228,8 @@ pub(crate) struct NodeReport {
     pub(crate) task: Option<String>,
     /// Where the node was created in the script.
     pub(crate) loc: crate::error::SourceLoc,
+    /// A `.map` or `.then` node: its duration includes the nodes it added.
+    pub(crate) is_expansion: bool,
     pub(crate) status: Status,
     pub(crate) attempts: u32,
     pub(crate) duration: Duration,

@@ -368,3 +368,23 @@ fn task_output_is_kept_per_node_in_the_run_directory() {
         "got result\n"
     );
 }
+
+#[test]
+fn the_summary_names_the_slowest_nodes() {
+    Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn quick() { "true" }
+            fn slow() { "sleep 0.2" }
+            shell_task(quick);
+            shell_task(slow);
+            fn main() { [quick(), slow()] }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai"])
+        .run()
+        .code(0)
+        .stderr_line(&["slowest: slow ", ", quick "]);
+}

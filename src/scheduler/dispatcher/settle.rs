@@ -373,6 +373,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 name: n.name.clone(),
                 task: n.task.clone(),
                 loc: n.loc.clone(),
+                is_expansion: n.kind.is_expansion(),
                 status: s.status().unwrap_or(Status::Cancelled),
                 attempts: s.attempts,
                 duration: s.duration,
