@@ -63,7 +63,7 @@ impl Execute for LocalExecutor {
             let began = Instant::now();
             let mut ran = Vec::with_capacity(jobs.len());
             for job in &jobs {
-                if began.elapsed() >= BATCH_BUDGET || job.cancel.is_cancelled() {
+                if began.elapsed() >= BATCH_BUDGET || job.stop.cancel.is_cancelled() {
                     break;
                 }
                 let start = Instant::now();
@@ -121,8 +121,7 @@ fn attempt_of(job: &Job) -> Attempt {
         number: job.attempt,
         timeout: job.node.options.timeout,
         kill_grace: job.node.options.kill_grace,
-        cancel: job.cancel.clone(),
-        hurry: job.hurry.clone(),
+        stop: job.stop.clone(),
         env: job.node.options.env.clone(),
         cwd: job.node.options.cwd.clone(),
         upstream: job.upstream.clone(),
@@ -192,7 +191,9 @@ impl LocalExecutor {
     /// the timeout itself (so it can stop what it started); the run kills it after the grace.
     async fn run_worker(&self, job: &Job) -> Outcome {
         match self.worker_spec(job) {
-            Ok(spec) => worker_outcome(process::run(&spec, &job.cancel, &job.hurry).await),
+            Ok(spec) => {
+                worker_outcome(process::run(&spec, &job.stop.cancel, &job.stop.hurry).await)
+            }
             Err(error) => Outcome::Failed {
                 error,
                 is_retryable: false,
@@ -238,7 +239,7 @@ impl LocalExecutor {
             }
         };
         let spec = self.runtime.shell_spec(command, &attempt);
-        match process::run(&spec, &job.cancel, &job.hurry).await {
+        match process::run(&spec, &job.stop.cancel, &job.stop.hurry).await {
             ProcessOutcome::Exited {
                 code: 0, stdout, ..
             } => match parse_output(&stdout, job.node.options.output) {

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
@@ -27,9 +26,8 @@ pub(crate) struct Job {
     pub(crate) attempt: u32,
     /// Results of the nodes this one depends on.
     pub(crate) inputs: Vec<(NodeId, Arc<Value>)>,
-    pub(crate) cancel: CancellationToken,
-    /// Cut termination grace short: a second Ctrl-C.
-    pub(crate) hurry: CancellationToken,
+    /// Stops this attempt (`cancel`) and cuts its grace short (`hurry`).
+    pub(crate) stop: Arc<crate::stop::Stop>,
     /// Id of the first node an expansion may create.
     pub(crate) next_id: u32,
     /// How many more nodes expansions may create in this run.

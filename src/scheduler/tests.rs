@@ -54,7 +54,7 @@ impl FakeExecutor {
         let start = self.epoch.elapsed();
         let cancelled = tokio::select! {
             () = tokio::time::sleep(b.duration) => false,
-            () = job.cancel.cancelled() => true,
+            () = job.stop.cancel.cancelled() => true,
         };
         let end = self.epoch.elapsed();
         let record = Record {

@@ -58,7 +58,7 @@ pub(crate) fn check_cancelled(ops: u64) -> Option<Dynamic> {
 }
 
 fn stop_reason(c: &Current) -> Option<Stopped> {
-    if c.attempt.cancel.is_cancelled() {
+    if c.attempt.stop.cancel.is_cancelled() {
         Some(Stopped::Cancelled)
     } else if c.deadline.is_some_and(|d| Instant::now() >= d) {
         Some(Stopped::TimedOut)
@@ -146,16 +146,11 @@ fn sleep(ctx: &NativeCallContext, secs: f64) -> Result<(), Box<EvalAltResult>> {
 
 /// `sh("cmd")` inside a running task: runs now, returns stdout, throws on failure.
 fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltResult>> {
-    let (cmd, cancel, hurry, deadline) = CURRENT
+    let (cmd, stop, deadline) = CURRENT
         .with_borrow(|c| {
             let c = c.as_ref()?;
             let cmd = c.attempt.process(&c.info, command.to_owned());
-            Some((
-                cmd,
-                c.attempt.cancel.clone(),
-                c.attempt.hurry.clone(),
-                c.deadline,
-            ))
+            Some((cmd, c.attempt.stop.clone(), c.deadline))
         })
         .ok_or_else(|| {
             super::api::script_error(
@@ -165,8 +160,9 @@ fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltR
                 ),
             )
         })?;
-    let should_stop = || cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d);
-    match process::run_blocking(&cmd, &should_stop, &|| hurry.is_cancelled()) {
+    let should_stop =
+        || stop.cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d);
+    match process::run_blocking(&cmd, &should_stop, &|| stop.hurry.is_cancelled()) {
         ProcessOutcome::Exited {
             code: 0, stdout, ..
         } => Ok(trim_newline(String::from_utf8_lossy(&stdout).into_owned())),

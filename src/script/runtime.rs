@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Scope};
-use tokio_util::sync::CancellationToken;
 
 use super::build::{self, BuildContext, Built};
 use super::diagnostics::{expansion_error, task_error};
@@ -39,9 +38,8 @@ pub(crate) struct Attempt {
     pub(crate) number: u32,
     pub(crate) timeout: Option<Duration>,
     pub(crate) kill_grace: Duration,
-    pub(crate) cancel: CancellationToken,
-    /// Cut grace periods short: a second signal.
-    pub(crate) hurry: CancellationToken,
+    /// Stops the attempt (`cancel`) and cuts grace periods short (`hurry`).
+    pub(crate) stop: Arc<crate::stop::Stop>,
     /// The node's `env` and `cwd` options: for its command, or for `sh()` in its body.
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: Option<String>,

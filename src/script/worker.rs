@@ -157,8 +157,10 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
         number: req.attempt,
         timeout: req.timeout_ms.map(Duration::from_millis),
         kill_grace: Duration::from_millis(req.kill_grace_ms),
-        cancel: cancel.clone(),
-        hurry: CancellationToken::new(),
+        stop: std::sync::Arc::new(crate::stop::Stop {
+            cancel: cancel.clone(),
+            hurry: CancellationToken::new(),
+        }),
         env: req.env,
         cwd: req.cwd,
         upstream: req.upstream,

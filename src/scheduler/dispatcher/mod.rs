@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use self::signals::{sleep_until, watch_stops};
 
@@ -24,6 +23,7 @@ use super::{
 use crate::dag::{Dag, Limit, NodeId};
 use crate::events::{RunEvent, Status, TaskError, Upstream};
 use crate::script::{Trigger, Value};
+use crate::stop::Stop;
 
 /// How long a forced stop (second Ctrl-C) waits for workers before giving up on them.
 const FORCE_WAIT: Duration = Duration::from_millis(500);
@@ -67,12 +67,14 @@ struct Dispatcher<E, O> {
     executor: Arc<E>,
     observer: O,
     tx: mpsc::UnboundedSender<Message>,
-    cancel: CancellationToken,
-    hurry: CancellationToken,
+    stop: Arc<Stop>,
+    /// The tokens `always` nodes get: only forcing stops them.
+    finally: Arc<Stop>,
     is_stopping: bool,
     interruption: Option<Interruption>,
     /// Nodes whose result waits for other nodes, keyed by the node they wait for.
-    resolvers: HashMap<NodeId, Vec<NodeId>>,
+    /// Indexed by node id, like `states`: a map keyed by id costs a hash per completion.
+    resolvers: Vec<Vec<NodeId>>,
     /// Unresolved results and how many nodes each still waits for.
     unresolved: HashMap<NodeId, (Value, u32)>,
     /// Expansions run one at a time, so each can number its new nodes from the graph's end.
@@ -93,6 +95,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         observer: O,
         tx: mpsc::UnboundedSender<Message>,
     ) -> Self {
+        let stop: Arc<Stop> = Arc::default();
         let mut d = Self {
             states: Vec::with_capacity(dag.len()),
             results: Vec::with_capacity(dag.len()),
@@ -104,11 +107,11 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             executor,
             observer,
             tx,
-            cancel: CancellationToken::new(),
-            hurry: CancellationToken::new(),
+            finally: Arc::new(Stop::finally(&stop.hurry)),
+            stop,
             is_stopping: false,
             interruption: None,
-            resolvers: HashMap::new(),
+            resolvers: Vec::new(),
             unresolved: HashMap::new(),
             is_expanding: false,
             deferred: VecDeque::new(),
@@ -141,6 +144,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             self.states
                 .push(NodeState::new(u32::try_from(waiting).unwrap_or(u32::MAX)));
             self.results.push(None);
+            self.resolvers.push(Vec::new());
             match pool_limit(self.dag.node(id), &self.run.pools) {
                 Ok(limit) => self.pool_limits.push(limit),
                 Err(message) => {
@@ -177,8 +181,8 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         let stopper = tokio::spawn(watch_stops(
             self.run.handle_signals,
             self.run.timeout,
-            self.cancel.clone(),
-            self.hurry.clone(),
+            self.stop.cancel.clone(),
+            self.stop.hurry.clone(),
             self.tx.clone(),
         ));
         let mut forced_at: Option<tokio::time::Instant> = None;
@@ -255,7 +259,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     /// Starts nothing new and cancels what runs.
     fn stop(&mut self) {
         self.is_stopping = true;
-        self.cancel.cancel();
+        self.stop.cancel.cancel();
         for i in 0..self.states.len() {
             if self.states[i].phase == Phase::Retrying {
                 self.retries_pending -= 1;
@@ -272,7 +276,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             let Some(entry) = self.ready.pop() else { break };
             let node = self.dag.node_arc(entry.id);
             // A stopping run starts only `always` nodes; the rest are settled at the end.
-            let is_stopping = self.is_stopping || self.cancel.is_cancelled();
+            let is_stopping = self.is_stopping || self.stop.cancel.is_cancelled();
             if is_stopping && node.options.trigger != Trigger::Always {
                 continue;
             }
@@ -388,12 +392,11 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             attempt,
             inputs,
             // An `always` node runs like a `finally`: only forcing (a second signal) stops it.
-            cancel: if is_finally {
-                self.hurry.clone()
+            stop: if is_finally {
+                self.finally.clone()
             } else {
-                self.cancel.clone()
+                self.stop.clone()
             },
-            hurry: self.hurry.clone(),
             upstream,
             next_id: u32::try_from(self.dag.len()).unwrap_or(u32::MAX),
             dynamic_budget: self

@@ -8,7 +8,7 @@ use super::{Dispatcher, Message};
 use crate::dag::NodeId;
 use crate::events::{RunEvent, Status, TaskError};
 use crate::scheduler::policy::{RetryPolicy, jitter_sample};
-use crate::scheduler::state::{AttemptRecord, Phase};
+use crate::scheduler::state::{AttemptRecord, NodeState, Phase};
 use crate::scheduler::{Execute, NodeReport, Observe, Outcome, RunReport};
 use crate::script::{Expansion, FailurePolicy, Trigger, Value};
 
@@ -170,7 +170,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         }
         self.states[id.index()].phase = Phase::Resolving;
         for p in &pending {
-            self.resolvers.entry(*p).or_default().push(id);
+            self.resolvers[p.index()].push(id);
         }
         self.unresolved.insert(
             id,
@@ -211,7 +211,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             error,
         });
         let dependents: Vec<NodeId> = self.dag.dependents(id).collect();
-        let resolvers = self.resolvers.remove(&id).unwrap_or_default();
+        let resolvers = std::mem::take(&mut self.resolvers[id.index()]);
         if status.is_success() {
             for d in dependents {
                 self.dep_settled(d);
@@ -345,14 +345,17 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
 
     /// Marks what never ran and builds the report.
     pub(super) fn finish(mut self, output: &Value) -> RunReport {
-        // Nothing runs any more: `always` nodes still ready now are cancelled too.
-        self.ready.clear();
-        for id in self.dag.topo_order() {
-            if self.states[id.index()].phase == Phase::Ready {
-                self.states[id.index()].phase = Phase::Waiting;
+        // Nothing runs any more: `always` nodes still ready now are cancelled too. (A run that
+        // finished every node, the common case, skips the walk.)
+        if !self.states.iter().all(NodeState::is_done) {
+            self.ready.clear();
+            for state in &mut self.states {
+                if state.phase == Phase::Ready {
+                    state.phase = Phase::Waiting;
+                }
             }
+            self.settle_unstarted();
         }
-        self.settle_unstarted();
         let duration = self.started.elapsed();
         let is_success = self.interruption.is_none()
             && !self
