@@ -132,6 +132,10 @@ fn observers(
     if let Some(path) = &args.events {
         all.push(Box::new(EventLog::create(path, run_id, &spec.name)?));
     }
+    #[cfg(feature = "otel")]
+    if let Some(otel) = report::otel_reporter(&spec.name, run_id) {
+        all.push(Box::new(otel));
+    }
     Ok(Observers(all))
 }
 

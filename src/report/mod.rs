@@ -7,6 +7,8 @@ mod diagnostic;
 mod event_log;
 mod junit;
 mod metrics;
+#[cfg(feature = "otel")]
+mod otel;
 mod progress;
 mod summary;
 
@@ -17,6 +19,8 @@ pub(crate) use describe::{
 pub(crate) use event_log::{EventLog, Observers};
 pub(crate) use junit::junit_xml;
 pub(crate) use metrics::{carry_last_success, prometheus_text};
+#[cfg(feature = "otel")]
+pub(crate) use otel::otel_reporter;
 pub(crate) use progress::{LogWriter, ProgressReporter, wants_bars};
 pub(crate) use summary::{RunMeta, github_annotations, print_failures, summary_json};
 

@@ -10,6 +10,8 @@ mod export_dot;
 mod hooks;
 mod list;
 mod lock;
+#[cfg(feature = "otel")]
+mod otel;
 mod params;
 mod process;
 mod reports;
