@@ -7,9 +7,6 @@ use crate::support::{Test, rhai_files};
 
 /// Examples that must run to completion (exit 0) with their default params and print a result.
 ///
-/// `tracing_custom.rhai` is here because it traces by hand with `print` and `timestamp()`, which
-/// work today; it will switch to hooks when they land.
-///
 /// Not run, only described (by `every_example_is_described`):
 /// - `secrets_and_artifacts.rhai` needs `secret(...)`, `artifact_write`/`artifact_read` and
 ///   `persist: true`, which are not implemented yet (running it fails with "function not
@@ -61,10 +58,10 @@ fn runnable_examples_succeed() {
     let test = Test::new().copy_dir(&flows_dir(), "flows");
     for name in RUNNABLE {
         let file = Path::new("flows").join(name);
-        if !test.path().join(&file).exists() {
-            eprintln!("skipping {name}: not written yet");
-            continue;
-        }
+        assert!(
+            test.path().join(&file).exists(),
+            "{name} is listed but missing"
+        );
         let out = test
             .clone()
             .args([
