@@ -32,7 +32,8 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
-    logging::init(&cli.global);
+    // A worker relays its task's output to the run, which decides what to show.
+    logging::init(&cli.global, matches!(cli.command, args::Command::Worker));
     let color = use_color(cli.global.color);
     match dispatch::execute(cli, &matches) {
         Ok(code) => ExitCode::from(code),

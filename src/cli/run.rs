@@ -124,7 +124,6 @@ fn observers(
     } else {
         Box::new(ConsoleReporter::new(
             Box::new(std::io::stderr()),
-            config.verbose,
             config.quiet,
         ))
     };

@@ -1,4 +1,5 @@
-//! The console reporter: run events as plain lines on stderr.
+//! The console reporter: one plain line per run event on stderr, for logs, cron mail and CI
+//! (a terminal gets progress bars instead, see `progress`).
 
 use std::io::Write;
 use std::time::Duration;
@@ -8,17 +9,13 @@ use crate::scheduler::Observe;
 
 pub(crate) struct ConsoleReporter {
     out: Box<dyn Write + Send>,
-    verbose: u8,
+    /// `-q`: no event lines, only failures in the closing summary.
     quiet: bool,
 }
 
 impl ConsoleReporter {
-    pub(crate) fn new(out: Box<dyn Write + Send>, verbose: u8, quiet: bool) -> Self {
-        Self {
-            out,
-            verbose,
-            quiet,
-        }
+    pub(crate) fn new(out: Box<dyn Write + Send>, quiet: bool) -> Self {
+        Self { out, quiet }
     }
 }
 
@@ -38,10 +35,10 @@ impl Observe for ConsoleReporter {
             return;
         }
         let line = match event {
-            RunEvent::RunStarted { nodes } if self.verbose > 0 => {
+            RunEvent::RunStarted { nodes } => {
                 format!("run     {nodes} node(s) to start with")
             }
-            RunEvent::NodeStarted { name, attempt, .. } if self.verbose > 0 => {
+            RunEvent::NodeStarted { name, attempt, .. } => {
                 if *attempt > 1 {
                     format!("start   {name} (attempt {attempt})")
                 } else {
@@ -60,7 +57,7 @@ impl Observe for ConsoleReporter {
                 first_line(&error.message),
                 fmt_duration(*delay)
             ),
-            RunEvent::NodeExpanded { name, children, .. } if self.verbose > 0 => {
+            RunEvent::NodeExpanded { name, children, .. } => {
                 format!("expand  {name}: {children} new node(s)")
             }
             RunEvent::NodeFinished {
@@ -83,7 +80,7 @@ impl Observe for ConsoleReporter {
                         }
                     )
                 }
-                _ if self.verbose > 0 => {
+                _ => {
                     let tries = if *attempts > 1 {
                         format!(", {attempts} attempts")
                     } else {
@@ -92,7 +89,6 @@ impl Observe for ConsoleReporter {
                     let took = fmt_duration(*duration);
                     format!("{:<7} {name} ({took}{tries})", status_word(*status))
                 }
-                _ => return,
             },
             _ => return,
         };

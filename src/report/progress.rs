@@ -94,7 +94,8 @@ impl Observe for ProgressReporter {
             } => {
                 self.running.remove(name);
                 self.println(&format!(
-                    "retry   {name}: {}; attempt {attempt} in {}",
+                    "retry   {name}: attempt {} failed: {}; attempt {attempt} in {}",
+                    attempt - 1,
                     first_line(&error.message),
                     fmt_duration(*delay)
                 ));

@@ -11,9 +11,9 @@ fn a_terminal_gets_bars_that_clear_before_the_summary() {
         "main.rhai",
         r#"
         fn nums() { [1, 2, 3] }
-        fn slow(x) { sleep(0.2); print(`item ${x}`); x }
+        fn slow(x) { sleep(0.2); if x == 2 && ctx().attempt == 1 { throw "warming up"; } x }
         task(nums);
-        task(slow);
+        task(slow, #{ retries: 1, retry_backoff: "10ms" });
         fn main() { nums().map(slow) }
         flow(main);
         "#,
@@ -38,8 +38,8 @@ fn a_terminal_gets_bars_that_clear_before_the_summary() {
         "a line naming what runs:\n{screen}"
     );
     assert!(
-        screen.contains("slow[0] | item 1"),
-        "log lines still shown:\n{screen}"
+        screen.contains("retry   slow[1]: attempt 1 failed: warming up; attempt 2 in 10ms"),
+        "lines printed above the bars:\n{screen}"
     );
     let summary_at = screen.rfind("run succeeded in").expect("the summary");
     let after_clear = screen[..summary_at]

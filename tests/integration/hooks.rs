@@ -32,7 +32,7 @@ fn printed(stderr: &str) -> Vec<String> {
 fn hooks_and_middleware_run_in_order_and_a_failing_hook_changes_nothing() {
     let out = Test::new()
         .flow("main.rhai", FLOW)
-        .args(["run", "main.rhai", "-j", "1"])
+        .args(["run", "main.rhai", "-j", "1", "-v"])
         .run();
     out.code(1)
         .stderr_contains("hook `task_failure` failed: hook broke");

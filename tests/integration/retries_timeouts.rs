@@ -302,7 +302,7 @@ fn what_a_command_says_on_its_way_out_is_logged() {
                 true,
             ),
         )
-        .args(["run", "main.rhai"])
+        .args(["run", "main.rhai", "-v"])
         .run()
         .code(1)
         .stderr_contains("step | got TERM");

@@ -107,7 +107,7 @@ fn logs_go_to_stderr_and_data_to_stdout() {
             flow(main);
             "#,
         )
-        .args(["run", "main.rhai"])
+        .args(["run", "main.rhai", "-v"])
         .run();
     out.code(0)
         .stderr_contains("hello from a task")
@@ -387,4 +387,93 @@ fn the_summary_names_the_slowest_nodes() {
         .run()
         .code(0)
         .stderr_line(&["slowest: slow ", ", quick "]);
+}
+
+#[test]
+fn task_output_is_shown_only_with_verbose() {
+    let test = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn chatty() { print("hello from a task"); 1 }
+        task(chatty);
+        fn main() { chatty() }
+        flow(main);
+        "#,
+    );
+    test.clone()
+        .args(["run", "main.rhai"])
+        .run()
+        .code(0)
+        .stderr_lacks("hello from a task");
+    test.args(["run", "main.rhai", "-v"])
+        .run()
+        .code(0)
+        .stderr_contains("chatty | hello from a task");
+}
+
+/// Replaces durations (`12ms`, `1.20s`, `431µs`) with `<d>`, so output can be compared.
+fn without_durations(text: &str) -> String {
+    let is_duration = |w: &str| {
+        let digits = w.trim_end_matches(|c: char| c.is_alphabetic() || c == 'µ');
+        let unit = &w[digits.len()..];
+        !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && matches!(unit, "µs" | "ms" | "s")
+    };
+    text.lines()
+        .map(|line| {
+            line.split(' ')
+                .map(|word| {
+                    let core = word.trim_matches(|c| matches!(c, '(' | ')' | ',' | ':'));
+                    if is_duration(core) {
+                        word.replace(core, "<d>")
+                    } else {
+                        word.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_plain_run_prints_one_line_per_event() {
+    let out = Test::new()
+        .flow(
+            "main.rhai",
+            r#"
+            fn nums() { [1, 2] }
+            fn twice(x) { x * 2 }
+            fn flaky(xs) { if ctx().attempt == 1 { throw "not yet"; } xs }
+            task(nums);
+            task(twice);
+            task(flaky, #{ retries: 1, retry_backoff: "10ms" });
+            fn main() { flaky(nums().map(twice)) }
+            flow(main);
+            "#,
+        )
+        .args(["run", "main.rhai", "-j", "1"])
+        .run();
+    out.code(0).stdout_is("[\n  2,\n  4\n]\n");
+    let golden = "\
+run     3 node(s) to start with
+start   nums
+ok      nums (<d>)
+start   twice
+expand  twice: 2 new node(s)
+start   twice[0]
+ok      twice[0] (<d>)
+start   twice[1]
+ok      twice[1] (<d>)
+ok      twice (<d>)
+start   flaky
+retry   flaky: attempt 1 failed: not yet; attempt 2 in <d>
+start   flaky (attempt 2)
+ok      flaky (<d>, 2 attempts)
+run succeeded in <d>: 5 succeeded
+slowest: ";
+    let shown = without_durations(out.stderr());
+    assert!(shown.starts_with(golden), "got:\n{shown}");
 }
