@@ -80,6 +80,8 @@ impl Observe for ConsoleReporter {
                         }
                     )
                 }
+                // A node that never started has no duration worth printing.
+                _ if *attempts == 0 => format!("{:<7} {name}", status_word(*status)),
                 _ => {
                     let tries = if *attempts > 1 {
                         format!(", {attempts} attempts")

@@ -113,7 +113,12 @@ impl Observe for ProgressReporter {
                     let why = error
                         .as_ref()
                         .map_or(String::new(), |e| format!(": {}", first_line(&e.message)));
-                    self.println(&format!("FAILED  {name}{why}"));
+                    let word = if *status == Status::TimedOut {
+                        "TIMEOUT"
+                    } else {
+                        "FAILED "
+                    };
+                    self.println(&format!("{word} {name}{why}"));
                     self.done.set_message("(some failed)");
                 }
                 self.show_running();

@@ -85,7 +85,10 @@ pub(crate) fn log_debug(text: &str, source: Option<&str>, pos: Position) {
         (None, Some(l)) => format!(" (line {l})"),
         _ => String::new(),
     };
-    tracing::debug!(target: "autowf::task", "{} | {text}{at}", current_label());
+    let label = current_label();
+    // Kept in the node's log like print(), so a debug line is not lost without -vv.
+    crate::tasklog::append(&label, &format!("{text}{at}"));
+    tracing::debug!(target: "autowf::task", "{label} | {text}{at}");
 }
 
 pub(crate) fn register(engine: &mut Engine) {

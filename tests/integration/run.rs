@@ -177,7 +177,10 @@ fn failed_run_prints_no_result_without_json() {
         .run()
         .code(1)
         .stdout_is("")
-        .stderr_contains("run failed");
+        .stderr_contains("run failed")
+        // Nodes that never started get no duration.
+        .stderr_line(&["skipped", "after_bad"])
+        .stderr_lacks("after_bad (");
 }
 
 #[test]
@@ -341,7 +344,7 @@ fn task_output_is_kept_per_node_in_the_run_directory() {
             "main.rhai",
             r#"
             fn noisy() { "echo to-stderr >&2; echo result" }
-            fn talk(x) { print(`got ${x}`); x }
+            fn talk(x) { print(`got ${x}`); debug("detail"); x }
             shell_task(noisy);
             task(talk);
             fn sub() { talk(noisy()) }
@@ -365,7 +368,7 @@ fn task_output_is_kept_per_node_in_the_run_directory() {
     );
     assert_eq!(
         std::fs::read_to_string(logs.join("sub__talk.log")).unwrap(),
-        "got result\n"
+        "got result\n\"detail\" (main.rhai:2)\n"
     );
 }
 
