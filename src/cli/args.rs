@@ -64,6 +64,26 @@ pub(crate) enum Command {
     Worker,
 }
 
+impl Command {
+    /// The flow file whose configuration applies (a file in the working directory when the
+    /// command names none), or `None` for commands that read no configuration.
+    pub(crate) fn flow_file(&self) -> Option<PathBuf> {
+        let here = || PathBuf::from("flow.rhai");
+        match self {
+            Self::Run(a) => Some(a.file.clone()),
+            Self::ExportDot(a) => Some(a.file.clone()),
+            Self::Describe(a) => Some(a.file.clone().unwrap_or_else(here)),
+            Self::Config(a) => Some(a.file.clone().unwrap_or_else(here)),
+            Self::List(a) => Some(match a.paths.first() {
+                Some(p) if p.is_dir() => p.join("flow.rhai"),
+                Some(p) => p.clone(),
+                None => here(),
+            }),
+            Self::Completions(_) | Self::Worker => None,
+        }
+    }
+}
+
 /// Parameters given on the command line.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct ParamArgs {

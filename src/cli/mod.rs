@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 
-pub(crate) use args::{Cli, OnFailure, RunArgs};
+pub(crate) use args::{Cli, GlobalArgs, LogFormat, OnFailure, RunArgs};
 pub(crate) use logging::use_color;
 
 use crate::error::exit;
@@ -21,7 +21,7 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let parsed = Cli::command()
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(both) => both,
         Err(err) => {
             let _ = err.print();
@@ -32,6 +32,13 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
+    // The configuration's log settings apply from the first line; a broken configuration
+    // file is reported by the command itself, with its position.
+    if let Some(file) = cli.command.flow_file()
+        && let Ok(layers) = crate::config::Layers::load(dispatch::config_dir_of(&file))
+    {
+        crate::config::apply_log_settings(&mut cli.global, &matches, &layers);
+    }
     // A worker relays its task's output to the run, which decides what to show.
     logging::init(&cli.global, matches!(cli.command, args::Command::Worker));
     let color = use_color(cli.global.color);

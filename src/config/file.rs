@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use toml::Spanned;
 
+use super::LogLevel;
+use crate::cli::LogFormat;
 use crate::error::{Diagnostic, SourceLoc};
 use crate::script::{FailurePolicy, RunIn, suggest};
 
@@ -16,6 +18,8 @@ pub(crate) const KEYS: &[&str] = &[
     "default-executor",
     "jobs",
     "kill-grace",
+    "log-format",
+    "log-level",
     "max-dynamic-tasks",
     "on-failure",
     "pools",
@@ -36,6 +40,8 @@ pub(crate) struct FileValues {
     pub(crate) kill_grace: Option<(Duration, SourceLoc)>,
     pub(crate) run_in: Option<(RunIn, SourceLoc)>,
     pub(crate) pools: Option<(BTreeMap<String, u32>, SourceLoc)>,
+    pub(crate) log_format: Option<(LogFormat, SourceLoc)>,
+    pub(crate) log_level: Option<(LogLevel, SourceLoc)>,
 }
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -74,6 +80,21 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FileValues, Vec<Diagnosti
     } else {
         Err(errors)
     }
+}
+
+/// One of a few names; a wrong one gets the list, and a wrong string is quoted back.
+fn one_of<T: Copy>(key: &str, value: &toml::Value, choices: &[(&str, T)]) -> Result<T, String> {
+    let text = value.as_str();
+    if let Some(&(_, chosen)) = choices.iter().find(|(name, _)| Some(*name) == text) {
+        return Ok(chosen);
+    }
+    let names: Vec<String> = choices.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+    let list = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    let got = text.map_or_else(|| value.type_str().to_owned(), |t| format!("\"{t}\""));
+    Err(format!("`{key}` expects {list}, got {got}"))
 }
 
 fn position(file: &Arc<str>, text: &str, offset: usize) -> SourceLoc {
@@ -118,20 +139,28 @@ fn set(
         "timeout" => v.timeout = Some((duration(key, value)?, at)),
         "kill-grace" => v.kill_grace = Some((duration(key, value)?, at)),
         "on-failure" => {
-            let policy = match value.as_str() {
-                Some("fail_fast") => FailurePolicy::FailFast,
-                Some("keep_going") => FailurePolicy::KeepGoing,
-                _ => return Err(bad("\"fail_fast\" or \"keep_going\"")),
-            };
-            v.on_failure = Some((policy, at));
+            let choices = [
+                ("fail_fast", FailurePolicy::FailFast),
+                ("keep_going", FailurePolicy::KeepGoing),
+            ];
+            v.on_failure = Some((one_of(key, value, &choices)?, at));
+        }
+        "log-format" => {
+            let choices = [("text", LogFormat::Text), ("json", LogFormat::Json)];
+            v.log_format = Some((one_of(key, value, &choices)?, at));
+        }
+        "log-level" => {
+            let choices = [
+                ("warn", LogLevel::Warn),
+                ("info", LogLevel::Info),
+                ("verbose", LogLevel::Verbose),
+                ("debug", LogLevel::Debug),
+            ];
+            v.log_level = Some((one_of(key, value, &choices)?, at));
         }
         "default-executor" => {
-            let run_in = match value.as_str() {
-                Some("thread") => RunIn::Thread,
-                Some("process") => RunIn::Process,
-                _ => return Err(bad("\"thread\" or \"process\"")),
-            };
-            v.run_in = Some((run_in, at));
+            let choices = [("thread", RunIn::Thread), ("process", RunIn::Process)];
+            v.run_in = Some((one_of(key, value, &choices)?, at));
         }
         "pools" => {
             let table = value

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use file::FileValues;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, GlobalArgs, LogFormat};
 use crate::error::{Diagnostic, Error, SourceLoc};
 use crate::script::{FailurePolicy, TaskOptions};
 
@@ -141,6 +141,7 @@ impl RunConfig {
                 source: Source::Default,
             },
         });
+        shown.extend(log_lines(&cli.global, matches, layers));
         shown.extend(task_default_lines(layers));
         Self {
             jobs: jobs.0,
@@ -156,6 +157,111 @@ impl RunConfig {
             shown,
         }
     }
+}
+
+/// How much the console says, as the `log-level` key names it: each level is one of
+/// `-q`, nothing, `-v` and `-vv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogLevel {
+    Warn,
+    Info,
+    Verbose,
+    Debug,
+}
+
+impl LogLevel {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Verbose => "verbose",
+            Self::Debug => "debug",
+        }
+    }
+
+    fn of(global: &GlobalArgs) -> Self {
+        match (global.quiet, global.verbose) {
+            (true, _) => Self::Warn,
+            (false, 0) => Self::Info,
+            (false, 1) => Self::Verbose,
+            (false, _) => Self::Debug,
+        }
+    }
+}
+
+/// Whether `-q` or `-v` was given: either decides the level over the configuration.
+fn level_flag(matches: &clap::ArgMatches) -> Option<&'static str> {
+    let on_command_line =
+        |id| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if on_command_line("quiet") {
+        Some("--quiet")
+    } else if on_command_line("verbose") {
+        Some("--verbose")
+    } else {
+        None
+    }
+}
+
+/// Lets the configuration files set `log-format` and `log-level` where neither a flag nor
+/// `AUTOWF_LOG_FORMAT` did.
+pub(crate) fn apply_log_settings(
+    global: &mut GlobalArgs,
+    matches: &clap::ArgMatches,
+    layers: &Layers,
+) {
+    let format_given = matches!(
+        matches.value_source("log_format"),
+        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+    );
+    if !format_given && let Some((format, _)) = layers.pick(|f| &f.log_format) {
+        global.log_format = format;
+    }
+    if level_flag(matches).is_none()
+        && let Some((level, _)) = layers.pick(|f| &f.log_level)
+    {
+        (global.quiet, global.verbose) = match level {
+            LogLevel::Warn => (true, 0),
+            LogLevel::Info => (false, 0),
+            LogLevel::Verbose => (false, 1),
+            LogLevel::Debug => (false, 2),
+        };
+    }
+}
+
+/// `log-format` and `log-level` as `autowf config` shows them (`global` already has the
+/// configuration applied).
+fn log_lines(global: &GlobalArgs, matches: &clap::ArgMatches, layers: &Layers) -> [Shown; 2] {
+    let format_name = |f: LogFormat| match f {
+        LogFormat::Text => "text",
+        LogFormat::Json => "json",
+    };
+    let format = given(
+        Some(global.log_format),
+        matches,
+        "log_format",
+        "--log-format",
+        "AUTOWF_LOG_FORMAT",
+    )
+    .or_else(|| layers.pick(|f| &f.log_format))
+    .unwrap_or((LogFormat::Text, Source::Default));
+    let level_source = match level_flag(matches) {
+        Some(flag) => Source::Flag(flag),
+        None => layers
+            .pick(|f| &f.log_level)
+            .map_or(Source::Default, |(_, source)| source),
+    };
+    [
+        Shown {
+            key: "log-format",
+            value: format_name(format.0).to_owned(),
+            source: format.1,
+        },
+        Shown {
+            key: "log-level",
+            value: LogLevel::of(global).name().to_owned(),
+            source: level_source,
+        },
+    ]
 }
 
 fn policy_name(p: FailurePolicy) -> &'static str {

@@ -116,3 +116,66 @@ fn config_json_lists_settings_with_sources() {
     assert_eq!(jobs["value"], "5");
     assert_eq!(jobs["source"], "proj/autowf.toml:1");
 }
+
+#[test]
+fn log_settings_from_the_configuration_apply_unless_a_flag_or_variable_says_otherwise() {
+    let project =
+        || {
+            Test::new()
+            .flow(
+                "f.rhai",
+                "fn a() { print(\"hello from a\"); 1 }\ntask(a);\nfn main() { a() }\nflow(main);\n",
+            )
+            .file("autowf.toml", "log-level = \"verbose\"\nlog-format = \"json\"\n")
+        };
+    // `verbose` shows task output, `json` formats log lines.
+    project()
+        .args(["run", "f.rhai"])
+        .run()
+        .code(0)
+        .stderr_line(&[r#""message":"a | hello from a""#]);
+    // `-q` beats the file's level; AUTOWF_LOG_FORMAT beats its format.
+    project()
+        .args(["run", "f.rhai", "-q"])
+        .run()
+        .code(0)
+        .stderr_lacks("hello from a")
+        .stderr_lacks("start");
+    project()
+        .env("AUTOWF_LOG_FORMAT", "text")
+        .args(["run", "f.rhai"])
+        .run()
+        .code(0)
+        .stderr_line(&["a | hello from a"])
+        .stderr_lacks(r#""message""#);
+
+    let out = project().args(["config", "f.rhai"]).run();
+    out.code(0);
+    let s = out.stdout();
+    assert!(
+        line_of(s, "log-level").ends_with("verbose  (autowf.toml:1)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "log-format").ends_with("json  (autowf.toml:2)"),
+        "{s}"
+    );
+    let out = project().args(["config", "f.rhai", "-vv"]).run();
+    assert!(
+        line_of(out.stdout(), "log-level").ends_with("debug  (flag --verbose)"),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn a_bad_log_level_names_the_valid_ones() {
+    Test::new()
+        .flow("f.rhai", FLOW)
+        .file("autowf.toml", "log-level = \"loud\"\n")
+        .args(["run", "f.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains(r#"`log-level` expects "warn", "info", "verbose" or "debug", got "loud""#)
+        .stderr_contains("autowf.toml:1:13");
+}
