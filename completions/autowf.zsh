@@ -83,7 +83,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'::file -- The flow script \[default\: every script under `flows/`\]:_files' \
+'::file -- The flow script \[default\: every script under `flows/`, or the `flows-dir` setting\]:_files' \
 '::flow -- Describe only this flow:_default' \
 && ret=0
 ;;
@@ -101,7 +101,7 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::paths -- Files or directories to search for `.rhai` scripts \[default\: `flows/`\]:_files' \
+'*::paths -- Files or directories to search for `.rhai` scripts \[default\: `flows/`, or the `flows-dir` setting\]:_files' \
 && ret=0
 ;;
 (export-dot)

@@ -144,7 +144,7 @@ pub(crate) struct RunArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct DescribeArgs {
-    /// The flow script [default: every script under `flows/`].
+    /// The flow script [default: every script under `flows/`, or the `flows-dir` setting].
     pub(crate) file: Option<PathBuf>,
     /// Describe only this flow.
     pub(crate) flow: Option<String>,
@@ -157,7 +157,8 @@ pub(crate) struct DescribeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ListArgs {
-    /// Files or directories to search for `.rhai` scripts [default: `flows/`].
+    /// Files or directories to search for `.rhai` scripts
+    /// [default: `flows/`, or the `flows-dir` setting].
     pub(crate) paths: Vec<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]

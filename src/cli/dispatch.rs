@@ -33,9 +33,6 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches) -> Result<u8> {
 /// limit) needs more than the 2 MiB default.
 pub(super) const TASK_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// The default place for flows when no file is named.
-const FLOWS_DIR: &str = "flows";
-
 fn read_params_file(
     path: Option<&Path>,
 ) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
@@ -186,7 +183,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 fn default_scripts(file: Option<&Path>) -> Result<Vec<PathBuf>> {
     match file {
         Some(f) => Ok(vec![f.to_path_buf()]),
-        None => find_scripts(&[PathBuf::from(FLOWS_DIR)]),
+        None => find_scripts(&[Layers::load(Path::new("."))?.flows_dir()]),
     }
 }
 
@@ -231,7 +228,7 @@ fn describe(args: &DescribeArgs) -> Result<u8> {
 
 fn list(args: &ListArgs) -> Result<u8> {
     let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(FLOWS_DIR)]
+        vec![Layers::load(Path::new("."))?.flows_dir()]
     } else {
         args.paths.clone()
     };

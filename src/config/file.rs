@@ -16,6 +16,7 @@ use crate::script::{FailurePolicy, RunIn, suggest};
 /// Every key a configuration file may set.
 pub(crate) const KEYS: &[&str] = &[
     "default-executor",
+    "flows-dir",
     "jobs",
     "kill-grace",
     "log-format",
@@ -34,6 +35,7 @@ pub(crate) struct FileValues {
     pub(crate) jobs: Option<(usize, SourceLoc)>,
     pub(crate) max_dynamic_tasks: Option<(usize, SourceLoc)>,
     pub(crate) state_dir: Option<(PathBuf, SourceLoc)>,
+    pub(crate) flows_dir: Option<(PathBuf, SourceLoc)>,
     pub(crate) on_failure: Option<(FailurePolicy, SourceLoc)>,
     pub(crate) retries: Option<(u32, SourceLoc)>,
     pub(crate) timeout: Option<(Duration, SourceLoc)>,
@@ -135,6 +137,9 @@ fn set(
         }
         "state-dir" => {
             v.state_dir = Some((dir.join(value.as_str().ok_or_else(|| bad("a path"))?), at))
+        }
+        "flows-dir" => {
+            v.flows_dir = Some((dir.join(value.as_str().ok_or_else(|| bad("a path"))?), at))
         }
         "timeout" => v.timeout = Some((duration(key, value)?, at)),
         "kill-grace" => v.kill_grace = Some((duration(key, value)?, at)),

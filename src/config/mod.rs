@@ -13,6 +13,9 @@ use crate::cli::{Cli, GlobalArgs, LogFormat};
 use crate::error::{Diagnostic, Error, SourceLoc};
 use crate::script::{FailurePolicy, TaskOptions};
 
+/// Where `list` and `describe` look for scripts unless `flows-dir` says otherwise.
+const DEFAULT_FLOWS_DIR: &str = "flows";
+
 /// Settings every later stage of a run reads; nothing after this looks at raw arguments.
 #[derive(Clone, Debug)]
 pub(crate) struct RunConfig {
@@ -138,6 +141,18 @@ impl RunConfig {
             None => Shown {
                 key: "state-dir",
                 value: ".autowf next to the flow file".to_owned(),
+                source: Source::Default,
+            },
+        });
+        shown.push(match layers.pick(|f| &f.flows_dir) {
+            Some((dir, source)) => Shown {
+                key: "flows-dir",
+                value: dir.display().to_string(),
+                source,
+            },
+            None => Shown {
+                key: "flows-dir",
+                value: DEFAULT_FLOWS_DIR.to_owned(),
                 source: Source::Default,
             },
         });
@@ -429,6 +444,12 @@ impl Layers {
             o.run_in = v;
         }
         o
+    }
+
+    /// Where `list` and `describe` look when given no file: `flows-dir`, else `flows/`.
+    pub(crate) fn flows_dir(&self) -> PathBuf {
+        self.pick(|f| &f.flows_dir)
+            .map_or_else(|| PathBuf::from(DEFAULT_FLOWS_DIR), |(d, _)| d)
     }
 
     /// Pools from the configuration, which a flow's own `pools` extend and override.

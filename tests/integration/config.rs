@@ -179,3 +179,31 @@ fn a_bad_log_level_names_the_valid_ones() {
         .stderr_contains(r#"`log-level` expects "warn", "info", "verbose" or "debug", got "loud""#)
         .stderr_contains("autowf.toml:1:13");
 }
+
+#[test]
+fn flows_dir_is_where_list_and_describe_look_without_a_file() {
+    let project = || {
+        Test::new()
+            .flow("pipelines/nightly.rhai", FLOW)
+            .flow("flows/other.rhai", FLOW)
+            .file("autowf.toml", "flows-dir = \"pipelines\"\n")
+    };
+    project()
+        .args(["list"])
+        .run()
+        .code(0)
+        .stdout_contains("pipelines/nightly.rhai")
+        .stdout_lacks("other.rhai");
+    project()
+        .args(["describe"])
+        .run()
+        .code(0)
+        .stdout_contains("pipelines/nightly.rhai")
+        .stdout_lacks("other.rhai");
+    let out = project().args(["config"]).run();
+    assert!(
+        line_of(out.stdout(), "flows-dir").ends_with("pipelines  (autowf.toml:1)"),
+        "{}",
+        out.stdout()
+    );
+}
