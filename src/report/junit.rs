@@ -202,9 +202,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::dag::NodeId;
     use crate::error::SourceLoc;
     use crate::events::TaskError;
+    use crate::report::test_reports::{self, run};
     use crate::scheduler::Interruption;
 
     fn meta(params: serde_json::Value) -> RunMeta<'static> {
@@ -225,29 +225,7 @@ mod tests {
     }
 
     fn node(id: u32, name: &str, status: Status, millis: u64) -> NodeReport {
-        NodeReport {
-            id: NodeId(id),
-            name: name.to_owned(),
-            task: Some(name.to_owned()),
-            loc: loc(id + 1, 5),
-            is_expansion: false,
-            status,
-            attempts: u32::from(!matches!(status, Status::Skipped | Status::Cancelled)),
-            duration: Duration::from_millis(millis),
-            started_ms: Some(0),
-            error: None,
-            reason: None,
-            history: Vec::new(),
-        }
-    }
-
-    fn run(nodes: Vec<NodeReport>) -> RunReport {
-        RunReport {
-            nodes,
-            output: None,
-            interruption: None,
-            duration: Duration::from_millis(1500),
-        }
+        test_reports::node("flows/build.rhai", id, name, status, millis)
     }
 
     #[test]

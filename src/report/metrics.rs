@@ -156,12 +156,8 @@ fn number(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::time::Duration;
-
     use super::*;
-    use crate::dag::NodeId;
-    use crate::error::SourceLoc;
+    use crate::report::test_reports::{self, run};
     use crate::scheduler::{Interruption, NodeReport};
 
     fn meta(flow: &str) -> RunMeta<'_> {
@@ -175,31 +171,9 @@ mod tests {
 
     fn node(id: u32, name: &str, status: Status, attempts: u32, millis: u64) -> NodeReport {
         NodeReport {
-            id: NodeId(id),
-            name: name.to_owned(),
             task: Some("fetch".to_owned()),
-            loc: SourceLoc {
-                file: Arc::from("flows/nightly.rhai"),
-                line: id + 1,
-                column: 5,
-            },
-            is_expansion: false,
-            status,
             attempts,
-            duration: Duration::from_millis(millis),
-            started_ms: Some(0),
-            error: None,
-            reason: None,
-            history: Vec::new(),
-        }
-    }
-
-    fn run(nodes: Vec<NodeReport>) -> RunReport {
-        RunReport {
-            nodes,
-            output: None,
-            interruption: None,
-            duration: Duration::from_millis(1500),
+            ..test_reports::node("flows/nightly.rhai", id, name, status, millis)
         }
     }
 

@@ -11,6 +11,8 @@ mod metrics;
 mod otel;
 mod progress;
 mod summary;
+#[cfg(test)]
+mod test_reports;
 
 pub(crate) use console::ConsoleReporter;
 pub(crate) use describe::{
