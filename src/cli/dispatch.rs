@@ -16,14 +16,16 @@ use crate::report::{self};
 use crate::scheduler::{self};
 use crate::script::{FlowSpec, Script};
 
-pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches) -> Result<u8> {
+/// Runs the command; `layers` is the configuration of its flow file (of the working directory
+/// when it names none).
+pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> Result<u8> {
     let sub = |name| matches.subcommand_matches(name).unwrap_or(matches);
     match &cli.command {
-        Command::Run(args) => super::run::run(&cli, args, sub("run")),
-        Command::Config(args) => config(&cli, args, sub("config")),
-        Command::Describe(args) => describe(args),
-        Command::List(args) => list(args),
-        Command::ExportDot(args) => export_dot(args),
+        Command::Run(args) => super::run::run(&cli, args, sub("run"), layers),
+        Command::Config(args) => config(&cli, args, sub("config"), layers),
+        Command::Describe(args) => describe(args, layers),
+        Command::List(args) => list(args, layers),
+        Command::ExportDot(args) => export_dot(args, layers),
         Command::Completions(args) => completions(args),
         Command::Worker => worker(),
     }
@@ -73,7 +75,7 @@ pub(super) fn config_dir_of(file: &Path) -> &Path {
         .unwrap_or(Path::new("."))
 }
 
-/// Loads a script with the task defaults of its configuration.
+/// Loads one of several scripts, each with the task defaults of its own configuration.
 fn load_script(file: &Path) -> Result<Script> {
     let layers = Layers::load(config_dir_of(file))?;
     Script::load_with(file, &layers.task_defaults())
@@ -180,19 +182,14 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn default_scripts(file: Option<&Path>) -> Result<Vec<PathBuf>> {
-    match file {
-        Some(f) => Ok(vec![f.to_path_buf()]),
-        None => find_scripts(&[Layers::load(Path::new("."))?.flows_dir()]),
-    }
-}
-
-fn describe(args: &DescribeArgs) -> Result<u8> {
-    let files = default_scripts(args.file.as_deref())?;
-    let scripts = files
-        .iter()
-        .map(|f| load_script(f))
-        .collect::<Result<Vec<_>>>()?;
+fn describe(args: &DescribeArgs, layers: &Layers) -> Result<u8> {
+    let scripts = match &args.file {
+        Some(file) => vec![Script::load_with(file, &layers.task_defaults())?],
+        None => find_scripts(&[layers.flows_dir()])?
+            .iter()
+            .map(|f| load_script(f))
+            .collect::<Result<Vec<_>>>()?,
+    };
     let params_file = read_params_file(args.params.params_file.as_deref())?;
     let mut described = Vec::new();
     for script in &scripts {
@@ -226,9 +223,9 @@ fn describe(args: &DescribeArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn list(args: &ListArgs) -> Result<u8> {
+fn list(args: &ListArgs, layers: &Layers) -> Result<u8> {
     let paths = if args.paths.is_empty() {
-        vec![Layers::load(Path::new("."))?.flows_dir()]
+        vec![layers.flows_dir()]
     } else {
         args.paths.clone()
     };
@@ -245,8 +242,8 @@ fn list(args: &ListArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn export_dot(args: &ExportDotArgs) -> Result<u8> {
-    let script = load_script(&args.file)?;
+fn export_dot(args: &ExportDotArgs, layers: &Layers) -> Result<u8> {
+    let script = Script::load_with(&args.file, &layers.task_defaults())?;
     let spec = script.select_flow(args.flow.as_deref())?;
     let params_file = read_params_file(args.params.params_file.as_deref())?;
     // Like `describe`, the graph's shape needs no required parameter.
@@ -303,14 +300,9 @@ fn worker() -> Result<u8> {
 
 /// `autowf config`: the settings a run of FILE (or of a flow in this directory) would use,
 /// and where each comes from.
-fn config(cli: &Cli, args: &ConfigArgs, matches: &clap::ArgMatches) -> Result<u8> {
-    let file = args
-        .file
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("flow.rhai"));
-    let layers = Layers::load(config_dir_of(&file))?;
+fn config(cli: &Cli, args: &ConfigArgs, matches: &clap::ArgMatches, layers: &Layers) -> Result<u8> {
     let run = RunArgs::for_config(&args.run);
-    let settings = crate::config::RunConfig::from_cli(cli, &run, matches, &layers);
+    let settings = crate::config::RunConfig::from_cli(cli, &run, matches, layers);
     if args.json {
         let items: Vec<serde_json::Value> = settings
             .shown

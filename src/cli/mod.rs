@@ -13,6 +13,7 @@ use clap::{CommandFactory as _, FromArgMatches as _};
 pub(crate) use args::{Cli, GlobalArgs, LogFormat, OnFailure, RunArgs};
 pub(crate) use logging::use_color;
 
+use crate::config::Layers;
 use crate::error::exit;
 
 pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -32,17 +33,23 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
-    // The configuration's log settings apply from the first line; a broken configuration
-    // file is reported by the command itself, with its position.
-    if let Some(file) = cli.command.flow_file()
-        && let Ok(layers) = crate::config::Layers::load(dispatch::config_dir_of(&file))
-    {
-        crate::config::apply_log_settings(&mut cli.global, &matches, &layers);
-    }
+    // Read once, before logging starts, so the configuration's log settings apply from the
+    // first line; commands that handle one flow file use these layers as they are.
+    let layers = match cli.command.flow_file() {
+        Some(file) => match Layers::load(dispatch::config_dir_of(&file)) {
+            Ok(layers) => layers,
+            Err(err) => {
+                crate::report::print_error(&err, use_color(cli.global.color));
+                return ExitCode::from(err.exit_code());
+            }
+        },
+        None => Layers::default(),
+    };
+    crate::config::apply_log_settings(&mut cli.global, &matches, &layers);
     // A worker relays its task's output to the run, which decides what to show.
     logging::init(&cli.global, matches!(cli.command, args::Command::Worker));
     let color = use_color(cli.global.color);
-    match dispatch::execute(cli, &matches) {
+    match dispatch::execute(cli, &matches, &layers) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             crate::report::print_error(&err, color);

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::args::{Cli, RunArgs};
-use super::dispatch::{
-    TASK_STACK_BYTES, absolute_dir, build_graph, config_dir_of, new_run_id, write_atomically,
-};
+use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id, write_atomically};
 use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
@@ -22,9 +20,13 @@ use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
 /// How long the end-of-run sweep may take to stop what tasks left behind.
 const SWEEP_LIMIT: Duration = Duration::from_secs(1);
 
-pub(super) fn run(cli: &Cli, args: &RunArgs, matches: &clap::ArgMatches) -> Result<u8> {
-    let layers = Layers::load(config_dir_of(&args.file))?;
-    let config = RunConfig::from_cli(cli, args, matches, &layers);
+pub(super) fn run(
+    cli: &Cli,
+    args: &RunArgs,
+    matches: &clap::ArgMatches,
+    layers: &Layers,
+) -> Result<u8> {
+    let config = RunConfig::from_cli(cli, args, matches, layers);
     let (script, spec, dag, built) =
         build_graph(&args.file, args.flow.as_deref(), &args.params, &config)?;
     let run_id = new_run_id();
