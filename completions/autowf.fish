@@ -27,11 +27,11 @@ end
 complete -c autowf -n "__fish_autowf_needs_command" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
-complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_needs_command" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_needs_command" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "run" -d 'Run a flow and print its result as JSON'
@@ -57,12 +57,12 @@ keep_going\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
-complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
@@ -73,22 +73,22 @@ mermaid\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
-complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand list" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand list" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
@@ -97,11 +97,11 @@ complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s o -l output
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s j -l jobs -d 'As for `run`' -r
@@ -111,32 +111,32 @@ keep_going\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
-complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only errors and the result'
-complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v shows each task starting and finishing, -vv debug logs'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'

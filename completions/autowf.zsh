@@ -16,12 +16,12 @@ _autowf() {
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -51,13 +51,13 @@ _arguments "${_arguments_options[@]}" : \
 '--metrics-textfile=[Write run metrics to FILE in the Prometheus text format (for node_exporter'\''s textfile collector; name it \`*.prom\`)]:FILE:_files' \
 '--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -73,12 +73,12 @@ _arguments "${_arguments_options[@]}" : \
 '--params-file=[Read parameters from a TOML or JSON file; \`-p\` wins over it]:FILE:_files' \
 '--format=[Output format]:FORMAT:(text json mermaid)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -90,13 +90,13 @@ _arguments "${_arguments_options[@]}" : \
 (list)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -112,12 +112,12 @@ _arguments "${_arguments_options[@]}" : \
 '-o+[Write to this file instead of stdout]:FILE:_files' \
 '--output=[Write to this file instead of stdout]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -133,13 +133,13 @@ _arguments "${_arguments_options[@]}" : \
 '--max-dynamic-tasks=[As for \`run\`]:N:_default' \
 '--on-failure=[As for \`run\`]:ON_FAILURE:(fail_fast keep_going)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -150,12 +150,12 @@ _arguments "${_arguments_options[@]}" : \
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \
@@ -166,12 +166,12 @@ _arguments "${_arguments_options[@]}" : \
 (worker)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
-'--log-format=[Format of log lines on stderr]:LOG_FORMAT:(text json)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
-'(-v --verbose)-q[Print only errors and the result]' \
-'(-v --verbose)--quiet[Print only errors and the result]' \
-'*-v[More output\: -v shows each task starting and finishing, -vv debug logs]' \
-'*--verbose[More output\: -v shows each task starting and finishing, -vv debug logs]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '-V[Print version]' \

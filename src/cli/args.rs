@@ -31,16 +31,17 @@ pub(crate) struct GlobalArgs {
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "AUTOWF_COLOR")]
     pub(crate) color: ColorChoice,
-    /// Format of log lines on stderr.
+    /// Format of log lines on stderr; the `log-format` setting applies when not given.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "AUTOWF_LOG_FORMAT")]
     pub(crate) log_format: LogFormat,
-    /// Print only errors and the result.
+    /// Print only warnings, errors and the result (no event lines, no progress bars).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
     /// Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file].
     #[arg(long, global = true, value_name = "DIR", env = "AUTOWF_STATE_DIR")]
     pub(crate) state_dir: Option<PathBuf>,
-    /// More output: -v shows each task starting and finishing, -vv debug logs.
+    /// More output: -v adds what tasks print, -vv debug logs. Without -q or -v the
+    /// `log-level` setting applies.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
 }
