@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{Test, max_overlap};
+use crate::support::{Output, Test, max_overlap};
 
 /// A shell task that logs `start`/`end` timestamps to `log.txt` around a short sleep.
 const TIMED_WORK: &str = r#"
@@ -11,6 +11,19 @@ const TIMED_WORK: &str = r#"
         `echo "start $(date +%s%N)" >> log.txt; sleep 0.1; echo "end $(date +%s%N)" >> log.txt; echo ${i}`
     }
 "#;
+
+/// Checks the `log.txt` of a run of `TIMED_WORK` tasks: each of `tasks` ran once, and at most
+/// `limit` ran at once. Returns the largest overlap seen and the log.
+fn ran_once_each_at_most(out: &Output, tasks: usize, limit: usize) -> (usize, String) {
+    let log = out.file("log.txt");
+    assert_eq!(log.lines().count(), 2 * tasks, "every task ran once: {log}");
+    let overlap = max_overlap(&log);
+    assert!(
+        overlap <= limit,
+        "at most {limit} at once, saw {overlap}:\n{log}"
+    );
+    (overlap, log)
+}
 
 #[test]
 fn nodes_are_named_by_task_call_order_index_and_namespace() {
@@ -230,10 +243,7 @@ fn jobs_bound_is_never_exceeded() {
         .args(["run", "main.rhai", "--jobs", "3"])
         .run();
     out.code(0);
-    let log = out.file("log.txt");
-    assert_eq!(log.lines().count(), 16, "every task ran once: {log}");
-    let overlap = max_overlap(&log);
-    assert!(overlap <= 3, "at most 3 at once, saw {overlap}:\n{log}");
+    let (overlap, log) = ran_once_each_at_most(&out, 8, 3);
     assert!(
         overlap >= 2,
         "tasks did run in parallel, saw {overlap}:\n{log}"
@@ -260,10 +270,7 @@ fn jobs_bound_holds_for_rhai_tasks_too() {
         .args(["run", "main.rhai", "--jobs", "2"])
         .run();
     out.code(0);
-    let log = out.file("log.txt");
-    assert_eq!(log.lines().count(), 12, "every task ran once: {log}");
-    let overlap = max_overlap(&log);
-    assert!(overlap <= 2, "at most 2 at once, saw {overlap}:\n{log}");
+    ran_once_each_at_most(&out, 6, 2);
 }
 
 #[test]
@@ -284,10 +291,7 @@ fn fan_out_max_concurrency_limits_its_children() {
         .run();
     out.code(0);
     assert_eq!(out.stdout_json(), json!(["0", "1", "2", "3", "4", "5"]));
-    let log = out.file("log.txt");
-    assert_eq!(log.lines().count(), 12, "every task ran once: {log}");
-    let overlap = max_overlap(&log);
-    assert!(overlap <= 2, "at most 2 at once, saw {overlap}:\n{log}");
+    ran_once_each_at_most(&out, 6, 2);
 }
 
 #[test]
@@ -309,10 +313,7 @@ fn runtime_fan_out_max_concurrency_limits_its_children() {
         .args(["run", "main.rhai", "--jobs", "8"])
         .run();
     out.code(0);
-    let log = out.file("log.txt");
-    assert_eq!(log.lines().count(), 12, "every task ran once: {log}");
-    let overlap = max_overlap(&log);
-    assert!(overlap <= 2, "at most 2 at once, saw {overlap}:\n{log}");
+    ran_once_each_at_most(&out, 6, 2);
 }
 
 #[test]
