@@ -108,6 +108,15 @@ pub(crate) enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "state directory `{}` uses layout {found}; this autowf understands layout {supported}",
+        path.parent().unwrap_or(path).display()
+    )]
+    StateLayout {
+        path: PathBuf,
+        found: u64,
+        supported: u32,
+    },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("another run of flow `{flow}` holds its lock ({holder}); lock file `{}`", path.display())]
@@ -132,6 +141,7 @@ impl Error {
             Self::Locked { .. } => exit::LOCKED,
             Self::ReadFile { .. }
             | Self::WriteFile { .. }
+            | Self::StateLayout { .. }
             | Self::Runtime(_)
             | Self::SchedulerStopped(_) => exit::ENVIRONMENT,
         }

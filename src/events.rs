@@ -1,8 +1,10 @@
 //! The run's event stream: the contract between the scheduler and every reporter.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::SourceLoc;
+use crate::script::Value;
 
 /// How a node ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -115,6 +117,10 @@ pub(crate) enum RunEvent {
         attempts: u32,
         duration: Duration,
         error: Option<TaskError>,
+        /// The node's cache key (hex), when one was computed for it.
+        key: Option<Arc<str>>,
+        /// The node's result, when it succeeded (or came from the cache).
+        result: Option<Arc<Value>>,
     },
     RunFinished {
         is_success: bool,

@@ -15,6 +15,7 @@ mod report;
 mod runlock;
 mod scheduler;
 mod script;
+mod state;
 mod stop;
 mod tasklog;
 

@@ -251,7 +251,7 @@ fn export_dot(args: &ExportDotArgs, layers: &Layers) -> Result<u8> {
     let dag = Dag::build(built.nodes).map_err(Error::Invalid)?;
     let dot = to_dot(&dag, &spec.name);
     match &args.output {
-        Some(path) => write_atomically(path, dot.as_bytes())?,
+        Some(path) => crate::state::write_atomically(path, dot.as_bytes())?,
         None => print_stdout(&dot),
     }
     Ok(exit::OK)
@@ -335,22 +335,4 @@ fn print_stdout(text: &str) {
     // A closed pipe (`autowf list | head`) is not an error worth reporting.
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    // The temporary file's name means nothing to the user: keep only what went wrong.
-    let err = |source: std::io::Error| Error::WriteFile {
-        path: path.to_path_buf(),
-        source: std::io::Error::from(source.kind()),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
 }

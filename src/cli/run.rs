@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::args::{Cli, RunArgs};
-use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id, write_atomically};
+use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id};
 use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
@@ -16,6 +16,7 @@ use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
+use crate::state::{StateDir, write_atomically};
 
 /// How long the end-of-run sweep may take to stop what tasks left behind.
 const SWEEP_LIMIT: Duration = Duration::from_secs(1);
@@ -73,7 +74,9 @@ fn run_info(
 ) -> Result<RunInfo> {
     let flow_dir = absolute_dir(&args.file)?;
     let state_dir = config.state_dir(&flow_dir);
-    let run_dir = state_dir.join("runs").join(run_id);
+    let state = StateDir::new(state_dir.clone());
+    state.ensure_layout()?;
+    let run_dir = state.run(run_id);
     std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
         path: run_dir.clone(),
         source,

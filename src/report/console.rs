@@ -66,6 +66,7 @@ impl Observe for ConsoleReporter {
                 duration,
                 error,
                 attempts,
+                ..
             } => match status {
                 Status::Failed | Status::TimedOut => {
                     let why = error

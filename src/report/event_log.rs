@@ -96,6 +96,7 @@ pub(crate) fn event_json(event: &RunEvent, at: Duration) -> Value {
             attempts,
             duration,
             error,
+            ..
         } => {
             let mut v = json!({ "node": name, "status": status, "attempts": attempts, "duration_ms": millis(*duration) });
             if let Some(e) = error {
@@ -142,6 +143,8 @@ mod tests {
             attempts: 2,
             duration: Duration::from_millis(1500),
             error: Some(TaskError::new("boom")),
+            key: None,
+            result: None,
         };
         let line = event_json(&e, Duration::from_micros(2500));
         assert_eq!(

@@ -39,6 +39,8 @@ pub(super) struct NodeState {
     pub(super) last_took: Duration,
     /// Every attempt, once there has been a retry (empty for a node tried once).
     pub(super) history: Vec<AttemptRecord>,
+    /// The cache key of the node's last attempt, when one was computed.
+    pub(super) key: Option<std::sync::Arc<str>>,
 }
 
 /// One attempt of a node that was retried.
@@ -66,6 +68,7 @@ impl NodeState {
             reason: None,
             last_took: Duration::ZERO,
             history: Vec::new(),
+            key: None,
         }
     }
 

@@ -103,6 +103,7 @@ impl HookRunner {
                 attempts,
                 duration,
                 error,
+                ..
             } => {
                 m.insert("node".into(), name.clone().into());
                 m.insert("attempt".into(), Dynamic::from_int(i64::from(*attempts)));

@@ -202,13 +202,17 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             state.history.push(last);
         }
         let (attempts, duration) = (state.attempts, state.duration);
+        let key = state.key.clone();
         let name = self.dag.node(id).name.clone();
+        let result = self.results[id.index()].clone();
         self.observer.observe(&RunEvent::NodeFinished {
             name,
             status,
             attempts,
             duration,
             error,
+            key,
+            result,
         });
         let dependents: Vec<NodeId> = self.dag.dependents(id).collect();
         let resolvers = std::mem::take(&mut self.resolvers[id.index()]);
