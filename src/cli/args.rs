@@ -85,6 +85,25 @@ impl Command {
     }
 }
 
+/// Which state directory a command that inspects past runs reads.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct StateArgs {
+    /// Use the state directory of this flow file (`.autowf/` beside it, or what its
+    /// configuration says) [default: the current directory's].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) flow: Option<PathBuf>,
+}
+
+impl StateArgs {
+    /// The file whose configuration applies: the flow named, else one in the working
+    /// directory.
+    pub(crate) fn config_file(&self) -> PathBuf {
+        self.flow
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("flow.rhai"))
+    }
+}
+
 /// Parameters given on the command line.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct ParamArgs {

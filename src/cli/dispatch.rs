@@ -31,6 +31,26 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
     }
 }
 
+/// The state directory a command reads: `--state-dir` (or `AUTOWF_STATE_DIR`), else the
+/// configuration's `state-dir`, else `.autowf/` beside the flow file (`--flow`) or in the
+/// working directory, the same rule `run` follows.
+pub(super) fn state_dir_of(
+    cli: &Cli,
+    matches: &clap::ArgMatches,
+    layers: &Layers,
+    state: &super::args::StateArgs,
+) -> Result<crate::state::StateDir> {
+    let dir = match &state.flow {
+        Some(file) => absolute_dir(file)?,
+        None => std::env::current_dir().map_err(|source| Error::ReadFile {
+            path: PathBuf::from("."),
+            source,
+        })?,
+    };
+    let root = crate::config::state_dir_for(cli, matches, layers, &dir);
+    Ok(crate::state::StateDir::new(root))
+}
+
 /// Stack of the threads that run task bodies: deep Rhai recursion (up to the call-level
 /// limit) needs more than the 2 MiB default.
 pub(super) const TASK_STACK_BYTES: usize = 8 * 1024 * 1024;

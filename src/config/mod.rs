@@ -341,11 +341,37 @@ impl RunConfig {
     /// The state directory: `--state-dir` (or `AUTOWF_STATE_DIR`), else `.autowf/` next to the
     /// flow file, so cron (which starts in the home directory) and a terminal agree.
     pub(crate) fn state_dir(&self, flow_dir: &std::path::Path) -> PathBuf {
-        match &self.state_dir {
-            Some(dir) if dir.is_absolute() => dir.clone(),
-            Some(dir) => std::env::current_dir().map_or_else(|_| dir.clone(), |cwd| cwd.join(dir)),
-            None => flow_dir.join(".autowf"),
+        resolve_state_dir(self.state_dir.as_deref(), flow_dir)
+    }
+}
+
+/// The state directory for commands other than `run` (`runs`, `cache`, `artifacts`), by the
+/// same layers: the flag or its variable, then the configuration files, then the default.
+pub(crate) fn state_dir_for(
+    cli: &Cli,
+    matches: &clap::ArgMatches,
+    layers: &Layers,
+    flow_dir: &std::path::Path,
+) -> PathBuf {
+    let setting = given(
+        cli.global.state_dir.clone(),
+        matches,
+        "state_dir",
+        "--state-dir",
+        "AUTOWF_STATE_DIR",
+    )
+    .map(|(d, _)| d)
+    .or_else(|| layers.pick(|f| &f.state_dir).map(|(d, _)| d));
+    resolve_state_dir(setting.as_deref(), flow_dir)
+}
+
+fn resolve_state_dir(setting: Option<&std::path::Path>, flow_dir: &std::path::Path) -> PathBuf {
+    match setting {
+        Some(dir) if dir.is_absolute() => dir.to_path_buf(),
+        Some(dir) => {
+            std::env::current_dir().map_or_else(|_| dir.to_path_buf(), |cwd| cwd.join(dir))
         }
+        None => flow_dir.join(".autowf"),
     }
 }
 
