@@ -39,6 +39,7 @@ complete -c autowf -n "__fish_autowf_needs_command" -f -a "describe" -d 'Show a 
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "list" -d 'List the flows and tasks found in files or directories'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "config" -d 'Print the settings a run would use and where each comes from'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "cache" -d 'Inspect and clean the result cache: ls, rm, gc, verify'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -61,6 +62,9 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'For
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l no-cache -d 'Neither read nor write the result cache'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l refresh -d 'Recompute every cached task and overwrite its cache entry'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l dry-run -d 'Run nothing: print, for each node, whether it would run or be taken from the cache, and why (with --json, as a JSON document)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help'
@@ -119,6 +123,75 @@ complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d '
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -f -a "ls" -d 'List the cache entries: key, node, task, flow, age and size'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -f -a "rm" -d 'Remove entries: by key (or a unique prefix of one), every entry of a task, or all'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -f -a "gc" -d 'Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -f -a "verify" -d 'Re-check every entry\'s checksum and content; exit 1 when one is damaged'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l task -d 'Remove every entry of this task' -r
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l all -d 'Remove every entry'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l older-than -d 'e.g. "7d", "12h"' -r
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON instead of text'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List the cache entries: key, node, task, flow, age and size'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove entries: by key (or a unique prefix of one), every entry of a task, or all'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Re-check every entry\'s checksum and content; exit 1 when one is damaged'
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -139,11 +212,16 @@ complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d '
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s V -l version -d 'Print version'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "list" -d 'List the flows and tasks found in files or directories'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "config" -d 'Print the settings a run would use and where each comes from'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "completions" -d 'Print a shell completion script'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "run" -d 'Run a flow and print its result as JSON'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "describe" -d 'Show a script\'s tasks, flows, parameters and graph'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "list" -d 'List the flows and tasks found in files or directories'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "export-dot" -d 'Print a flow\'s graph in Graphviz DOT'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "config" -d 'Print the settings a run would use and where each comes from'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "cache" -d 'Inspect and clean the result cache: ls, rm, gc, verify'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "completions" -d 'Print a shell completion script'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "ls" -d 'List the cache entries: key, node, task, flow, age and size'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "rm" -d 'Remove entries: by key (or a unique prefix of one), every entry of a task, or all'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "gc" -d 'Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from cache" -f -a "verify" -d 'Re-check every entry\'s checksum and content; exit 1 when one is damaged'

@@ -54,6 +54,9 @@ _arguments "${_arguments_options[@]}" : \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
+'(--refresh)--no-cache[Neither read nor write the result cache]' \
+'--refresh[Recompute every cached task and overwrite its cache entry]' \
+'--dry-run[Run nothing\: print, for each node, whether it would run or be taken from the cache, and why (with --json, as a JSON document)]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -147,6 +150,139 @@ _arguments "${_arguments_options[@]}" : \
 '::file -- A flow file\: its directory decides which `autowf.toml` applies \[default\: this directory\]:_files' \
 && ret=0
 ;;
+(cache)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_autowf__subcmd__cache_commands" \
+"*::: :->cache" \
+&& ret=0
+
+    case $state in
+    (cache)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-cache-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+'(--all)--task=[Remove every entry of this task]:TASK:_default' \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--all[Remove every entry]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::keys -- Keys or unique key prefixes (at least 4 characters):_default' \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+'--older-than=[e.g. "7d", "12h"]:DURATION:_default' \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__cache__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-cache-help-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
@@ -210,6 +346,38 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(cache)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__help__subcmd__cache_commands" \
+"*::: :->cache" \
+&& ret=0
+
+    case $state in
+    (cache)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-help-cache-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(rm)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(verify)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -239,11 +407,79 @@ _autowf_commands() {
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'config:Print the settings a run would use and where each comes from' \
+'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache_commands] )) ||
+_autowf__subcmd__cache_commands() {
+    local commands; commands=(
+'ls:List the cache entries\: key, node, task, flow, age and size' \
+'rm:Remove entries\: by key (or a unique prefix of one), every entry of a task, or all' \
+'gc:Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes' \
+'verify:Re-check every entry'\''s checksum and content; exit 1 when one is damaged' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf cache commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__gc_commands] )) ||
+_autowf__subcmd__cache__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache gc commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help_commands] )) ||
+_autowf__subcmd__cache__subcmd__help_commands() {
+    local commands; commands=(
+'ls:List the cache entries\: key, node, task, flow, age and size' \
+'rm:Remove entries\: by key (or a unique prefix of one), every entry of a task, or all' \
+'gc:Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes' \
+'verify:Re-check every entry'\''s checksum and content; exit 1 when one is damaged' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf cache help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help__subcmd__gc_commands] )) ||
+_autowf__subcmd__cache__subcmd__help__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache help gc commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help__subcmd__help_commands] )) ||
+_autowf__subcmd__cache__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache help help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help__subcmd__ls_commands] )) ||
+_autowf__subcmd__cache__subcmd__help__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache help ls commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help__subcmd__rm_commands] )) ||
+_autowf__subcmd__cache__subcmd__help__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache help rm commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__help__subcmd__verify_commands] )) ||
+_autowf__subcmd__cache__subcmd__help__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache help verify commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__ls_commands] )) ||
+_autowf__subcmd__cache__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache ls commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__rm_commands] )) ||
+_autowf__subcmd__cache__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache rm commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__cache__subcmd__verify_commands] )) ||
+_autowf__subcmd__cache__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf cache verify commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__completions_commands] )) ||
 _autowf__subcmd__completions_commands() {
@@ -273,11 +509,42 @@ _autowf__subcmd__help_commands() {
 'list:List the flows and tasks found in files or directories' \
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'config:Print the settings a run would use and where each comes from' \
+'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__cache_commands] )) ||
+_autowf__subcmd__help__subcmd__cache_commands() {
+    local commands; commands=(
+'ls:List the cache entries\: key, node, task, flow, age and size' \
+'rm:Remove entries\: by key (or a unique prefix of one), every entry of a task, or all' \
+'gc:Remove entries computed more than DURATION ago, damaged entries and files left by interrupted writes' \
+'verify:Re-check every entry'\''s checksum and content; exit 1 when one is damaged' \
+    )
+    _describe -t commands 'autowf help cache commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__cache__subcmd__gc_commands] )) ||
+_autowf__subcmd__help__subcmd__cache__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help cache gc commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__cache__subcmd__ls_commands] )) ||
+_autowf__subcmd__help__subcmd__cache__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help cache ls commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__cache__subcmd__rm_commands] )) ||
+_autowf__subcmd__help__subcmd__cache__subcmd__rm_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help cache rm commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__cache__subcmd__verify_commands] )) ||
+_autowf__subcmd__help__subcmd__cache__subcmd__verify_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help cache verify commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__help__subcmd__completions_commands] )) ||
 _autowf__subcmd__help__subcmd__completions_commands() {

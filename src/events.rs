@@ -121,6 +121,8 @@ pub(crate) enum RunEvent {
         key: Option<Arc<str>>,
         /// The node's result, when it succeeded (or came from the cache).
         result: Option<Arc<Value>>,
+        /// For a cached task: where the result came from, or why the cache missed.
+        cache_note: Option<Arc<str>>,
     },
     RunFinished {
         is_success: bool,

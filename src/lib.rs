@@ -5,6 +5,7 @@
 //! and builds a flow's nodes; `dag` validates them into a graph; `scheduler` runs it through an
 //! `executor`; `report` renders events, results and errors.
 
+mod cache;
 mod cli;
 mod config;
 mod dag;
@@ -24,5 +25,6 @@ use std::process::ExitCode;
 
 /// Runs autowf with the given command line (the first item is the program name).
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    script::fix_hashing_seed();
     cli::main(args)
 }

@@ -58,6 +58,8 @@ pub(crate) enum Command {
     ExportDot(ExportDotArgs),
     /// Print the settings a run would use and where each comes from.
     Config(ConfigArgs),
+    /// Inspect and clean the result cache: ls, rm, gc, verify.
+    Cache(CacheArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
@@ -80,6 +82,7 @@ impl Command {
                 Some(p) => p.clone(),
                 None => here(),
             }),
+            Self::Cache(a) => Some(a.command.state().config_file()),
             Self::Completions(_) | Self::Worker => None,
         }
     }
@@ -160,6 +163,16 @@ pub(crate) struct RunArgs {
     /// What a failed task does to the rest of the run [default: the flow's `on_failure`, else fail_fast].
     #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
     pub(crate) on_failure: Option<OnFailure>,
+    /// Neither read nor write the result cache.
+    #[arg(long, conflicts_with = "refresh")]
+    pub(crate) no_cache: bool,
+    /// Recompute every cached task and overwrite its cache entry.
+    #[arg(long)]
+    pub(crate) refresh: bool,
+    /// Run nothing: print, for each node, whether it would run or be taken from the cache,
+    /// and why (with --json, as a JSON document).
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -245,6 +258,69 @@ impl RunArgs {
             summary: None,
             junit: None,
             metrics_textfile: None,
+            no_cache: false,
+            refresh: false,
+            dry_run: false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    #[command(subcommand)]
+    pub(crate) command: CacheCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheCommand {
+    /// List the cache entries: key, node, task, flow, age and size.
+    Ls {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Remove entries: by key (or a unique prefix of one), every entry of a task, or all.
+    Rm {
+        /// Keys or unique key prefixes (at least 4 characters).
+        #[arg(required_unless_present_any = ["task", "all"])]
+        keys: Vec<String>,
+        /// Remove every entry of this task.
+        #[arg(long, conflicts_with = "all")]
+        task: Option<String>,
+        /// Remove every entry.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Remove entries computed more than DURATION ago, damaged entries and files left by
+    /// interrupted writes.
+    Gc {
+        /// e.g. "7d", "12h".
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: std::time::Duration,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+    /// Re-check every entry's checksum and content; exit 1 when one is damaged.
+    Verify {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        state: StateArgs,
+    },
+}
+
+impl CacheCommand {
+    pub(crate) fn state(&self) -> &StateArgs {
+        match self {
+            Self::Ls { state, .. }
+            | Self::Rm { state, .. }
+            | Self::Gc { state, .. }
+            | Self::Verify { state, .. } => state,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The command line: argument definitions and one handler per subcommand.
 
 mod args;
+mod cache;
 mod dispatch;
 mod logging;
+mod plan;
 mod run;
 
 use std::ffi::OsString;

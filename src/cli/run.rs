@@ -8,10 +8,11 @@ use std::time::{Duration, SystemTime};
 
 use super::args::{Cli, RunArgs};
 use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id};
+use crate::cache::{CacheMode, CacheStore};
 use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
-use crate::executor::{LocalExecutor, tree};
+use crate::executor::{LocalExecutor, RunCache, tree};
 use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter, RunMeta};
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
@@ -31,26 +32,38 @@ pub(super) fn run(
     let (script, spec, dag, built) =
         build_graph(&args.file, args.flow.as_deref(), &args.params, &config)?;
     let run_id = new_run_id();
+    let mode = cache_mode(args);
+    if args.dry_run {
+        let info = run_info(&config, args, &spec, &built, &run_id, false)?;
+        let cache = RunCache::new(
+            CacheStore::new(StateDir::new(info.state_dir.clone()).cache()),
+            mode,
+            spec.name.clone(),
+        );
+        let runtime = script.runtime(info);
+        return super::plan::dry_run(&runtime, &cache, &dag, config.json);
+    }
     // Taken before the run directory exists, so a skipped run leaves nothing behind.
     let _lock = match take_lock(&config, args, &spec)? {
         Some(lock) => Some(lock),
         None if args.lock.is_some() => return Ok(exit::OK),
         None => None,
     };
-    let info = run_info(&config, args, &spec, &built, &run_id)?;
+    let info = run_info(&config, args, &spec, &built, &run_id, true)?;
+    let cache = open_cache(&script, &dag, &info, mode, &spec.name)?;
     crate::tasklog::init(&info.run_dir.join("logs"));
     let mut observer = observers(&config, args, &run_id, &spec)?;
     if let Some(hooks) = script.hook_runner(&info) {
         observer.0.push(Box::new(hooks));
     }
     let started_unix = unix_now();
+    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()));
     let report = execute(
         &config,
-        &script,
         &spec,
         dag,
         built.output.clone(),
-        info,
+        executor,
         observer,
     )?;
     let meta = RunMeta {
@@ -61,26 +74,68 @@ pub(super) fn run(
     };
     publish(cli, &config, args, &meta, &report)?;
     write_report_files(args, &meta, &report, started_unix)?;
-    Ok(exit_code(&report))
+    match exit_code(&report) {
+        exit::OK if cache.write_failed() => Ok(exit::ENVIRONMENT),
+        code => Ok(code),
+    }
 }
 
-/// Where the run keeps its files, and what tasks see of it.
+fn cache_mode(args: &RunArgs) -> CacheMode {
+    if args.no_cache {
+        CacheMode::Off
+    } else if args.refresh {
+        CacheMode::Refresh
+    } else {
+        CacheMode::Use
+    }
+}
+
+/// The run's cache. When a task may use it, its directory must be writable before anything
+/// runs (exit 3 otherwise), and what crashed writers left there is cleaned up.
+fn open_cache(
+    script: &Script,
+    dag: &Dag,
+    info: &RunInfo,
+    mode: CacheMode,
+    flow: &str,
+) -> Result<Arc<RunCache>> {
+    let dir = StateDir::new(info.state_dir.clone()).cache();
+    let store = CacheStore::new(dir.clone());
+    let may_cache = dag.nodes().iter().any(|n| n.options.cache_ttl.is_some())
+        || script
+            .registry
+            .tasks
+            .iter()
+            .any(|t| t.options.cache_ttl.is_some());
+    if may_cache && mode != CacheMode::Off {
+        store
+            .prepare()
+            .map_err(|source| Error::WriteFile { path: dir, source })?;
+    }
+    Ok(Arc::new(RunCache::new(store, mode, flow.to_owned())))
+}
+
+/// Where the run keeps its files (created unless `create` is false, for `--dry-run`), and
+/// what tasks see of it.
 fn run_info(
     config: &RunConfig,
     args: &RunArgs,
     spec: &FlowSpec,
     built: &FlowBuild,
     run_id: &str,
+    create: bool,
 ) -> Result<RunInfo> {
     let flow_dir = absolute_dir(&args.file)?;
     let state_dir = config.state_dir(&flow_dir);
     let state = StateDir::new(state_dir.clone());
-    state.ensure_layout()?;
     let run_dir = state.run(run_id);
-    std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
-        path: run_dir.clone(),
-        source,
-    })?;
+    if create {
+        state.ensure_layout()?;
+        std::fs::create_dir_all(&run_dir).map_err(|source| Error::WriteFile {
+            path: run_dir.clone(),
+            source,
+        })?;
+    }
     Ok(RunInfo {
         run_id: run_id.to_owned(),
         flow: spec.name.clone(),
@@ -145,14 +200,13 @@ fn observers(
 
 fn execute(
     config: &RunConfig,
-    script: &Script,
     spec: &FlowSpec,
     dag: Dag,
     output: Value,
-    info: RunInfo,
+    executor: LocalExecutor,
     observer: Observers,
 ) -> Result<RunReport> {
-    let executor = Arc::new(LocalExecutor::new(script.runtime(info)));
+    let executor = Arc::new(executor);
     let limits = RunLimits {
         jobs: config.jobs,
         max_dynamic_tasks: config.max_dynamic_tasks,

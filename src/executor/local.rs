@@ -14,47 +14,98 @@ use crate::script::{
     parse_response,
 };
 
+use super::caching::{Pending, RunCache, is_cached};
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
 
 pub(crate) struct LocalExecutor {
-    runtime: Runtime,
+    pub(super) runtime: Runtime,
+    pub(super) cache: Option<Arc<RunCache>>,
 }
 
 impl LocalExecutor {
-    pub(crate) fn new(runtime: Runtime) -> Self {
-        Self { runtime }
+    /// An executor for one run; `cache` is the run's result cache (absent in tests that do
+    /// not care).
+    pub(crate) fn new(runtime: Runtime, cache: Option<Arc<RunCache>>) -> Self {
+        Self { runtime, cache }
     }
-}
 
-impl Execute for LocalExecutor {
-    fn start(self: &Arc<Self>, job: Job, done: Completer) {
+    /// Starts `job` once the cache has missed (`pending`: what to store on success), or
+    /// right away for a node that is not cached.
+    fn launch(self: &Arc<Self>, job: Job, done: Completer, pending: Option<Pending>) {
         let this = self.clone();
         match job.node.kind {
             NodeKind::Task if job.node.options.run_in == RunIn::Process => {
                 tokio::spawn(async move {
                     let outcome = this.run_worker(&job).await;
-                    done.finish(this.judge(&job, outcome));
+                    this.deliver(job, outcome, pending, done);
                 });
             }
             NodeKind::Shell | NodeKind::Sh => {
                 tokio::spawn(async move {
                     let outcome = this.run_shell(&job).await;
-                    done.finish(this.judge(&job, outcome));
+                    this.deliver(job, outcome, pending, done);
                 });
             }
             NodeKind::Task | NodeKind::Map | NodeKind::Then => {
                 tokio::task::spawn_blocking(move || {
                     let outcome = this.run_blocking(&job);
-                    done.finish(this.judge(&job, outcome));
+                    let outcome = this.judge(&job, this.keyed(&job, outcome, pending));
+                    done.finish(outcome);
                 });
             }
+        }
+    }
+
+    /// Reports an attempt that ran on the async side; storing a cached result touches the
+    /// disk, so that part goes to a blocking thread.
+    fn deliver(
+        self: Arc<Self>,
+        job: Job,
+        outcome: Outcome,
+        pending: Option<Pending>,
+        done: Completer,
+    ) {
+        if pending.is_some() && matches!(outcome, Outcome::Succeeded(..)) {
+            tokio::task::spawn_blocking(move || {
+                let outcome = self.keyed(&job, outcome, pending);
+                done.finish(outcome);
+            });
+        } else {
+            let outcome = self.judge(&job, self.keyed(&job, outcome, pending));
+            done.finish(outcome);
+        }
+    }
+}
+
+impl Execute for LocalExecutor {
+    fn start(self: &Arc<Self>, job: Job, done: Completer) {
+        match self.cache.as_deref() {
+            Some(cache) if is_cached(&job.node, Some(cache)) => {
+                let this = self.clone();
+                let cache = self.cache.clone();
+                tokio::task::spawn_blocking(move || {
+                    let cache = cache.as_deref().expect("checked above");
+                    match this.look_up(&job, cache) {
+                        Ok(Ok(hit)) => done.finish(hit),
+                        Ok(Err(pending)) => this.launch(job, done, Some(pending)),
+                        Err(error) => {
+                            let outcome = Outcome::Failed {
+                                error,
+                                is_retryable: false,
+                            };
+                            done.finish(outcome);
+                        }
+                    }
+                });
+            }
+            _ => self.launch(job, done, None),
         }
     }
 
     fn run_now(&self, job: &Job) -> Option<Outcome> {
         let is_plain_call =
             job.node.kind == NodeKind::Task && job.node.options.run_in == RunIn::Thread;
-        is_plain_call.then(|| self.judge(job, self.run_blocking(job)))
+        is_plain_call.then(|| self.judge(job, self.keyed(job, self.run_blocking(job), None)))
     }
 
     fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter) {
@@ -67,7 +118,7 @@ impl Execute for LocalExecutor {
                     break;
                 }
                 let start = Instant::now();
-                let outcome = this.judge(job, this.run_blocking(job));
+                let outcome = this.judge(job, this.keyed(job, this.run_blocking(job), None));
                 ran.push((job.node.id, outcome, start.elapsed()));
             }
             done.finish(ran);
@@ -81,7 +132,7 @@ fn worker_outcome(ended: ProcessOutcome) -> Outcome {
         ProcessOutcome::Exited {
             code: 0, stdout, ..
         } => match parse_response(&stdout).map(WorkerResponse::into_value) {
-            Ok(Ok(v)) => Outcome::Succeeded(v),
+            Ok(Ok(v)) => Outcome::ok(v),
             Ok(Err(WorkerResponse::Error(error))) => Outcome::failed(error),
             Ok(Err(WorkerResponse::TimedOut)) => Outcome::TimedOut { is_retryable: true },
             Ok(Err(_)) => Outcome::Cancelled,
@@ -114,7 +165,7 @@ pub(crate) fn timeout_message(timeout: Option<std::time::Duration>) -> String {
     }
 }
 
-fn attempt_of(job: &Job) -> Attempt {
+pub(super) fn attempt_of(job: &Job) -> Attempt {
     Attempt {
         node: job.node.name.clone(),
         task: job.node.task.clone(),
@@ -180,7 +231,7 @@ impl LocalExecutor {
             };
         }
         match self.runtime.call_task(&job.node.payload, &inputs, &attempt) {
-            CallResult::Done(v) => Outcome::Succeeded(v),
+            CallResult::Done(v) => Outcome::ok(v),
             CallResult::Failed(error) => Outcome::failed(error),
             CallResult::Stopped(Stopped::TimedOut) => Outcome::TimedOut { is_retryable: true },
             CallResult::Stopped(Stopped::Cancelled) => Outcome::Cancelled,
@@ -243,7 +294,7 @@ impl LocalExecutor {
             ProcessOutcome::Exited {
                 code: 0, stdout, ..
             } => match parse_output(&stdout, job.node.options.output) {
-                Ok(v) => Outcome::Succeeded(v),
+                Ok(v) => Outcome::ok(v),
                 Err(error) => Outcome::failed(error),
             },
             ProcessOutcome::Exited {

@@ -66,6 +66,7 @@ impl Observe for ConsoleReporter {
                 duration,
                 error,
                 attempts,
+                cache_note,
                 ..
             } => match status {
                 Status::Failed | Status::TimedOut => {
@@ -90,7 +91,10 @@ impl Observe for ConsoleReporter {
                         String::new()
                     };
                     let took = fmt_duration(*duration);
-                    format!("{:<7} {name} ({took}{tries})", status_word(*status))
+                    let note = cache_note.as_deref().map_or(String::new(), |n| {
+                        format!("; {}", n.trim_start_matches("cached, "))
+                    });
+                    format!("{:<7} {name} ({took}{tries}{note})", status_word(*status))
                 }
             },
             _ => return,

@@ -96,11 +96,19 @@ pub(crate) fn event_json(event: &RunEvent, at: Duration) -> Value {
             attempts,
             duration,
             error,
+            key,
+            cache_note,
             ..
         } => {
             let mut v = json!({ "node": name, "status": status, "attempts": attempts, "duration_ms": millis(*duration) });
             if let Some(e) = error {
                 v["error"] = json!(e);
+            }
+            if let Some(k) = key {
+                v["cache_key"] = json!(k);
+            }
+            if let Some(n) = cache_note {
+                v["cache"] = json!(n);
             }
             ("node_finished", v)
         }
@@ -145,6 +153,7 @@ mod tests {
             error: Some(TaskError::new("boom")),
             key: None,
             result: None,
+            cache_note: None,
         };
         let line = event_json(&e, Duration::from_micros(2500));
         assert_eq!(

@@ -25,6 +25,7 @@ pub(super) fn is_batchable(node: &Node) -> bool {
         && node.limits.is_empty()
         && node.options.pool.is_none()
         && node.options.trigger == crate::script::Trigger::AllSuccess
+        && node.options.cache_ttl.is_none()
         && node.task.is_some()
 }
 

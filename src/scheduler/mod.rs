@@ -81,9 +81,20 @@ pub(crate) fn pool_limit(
     }))
 }
 
+/// What the cache had to do with a successful attempt.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CacheInfo {
+    /// The node's key (hex), when one was computed.
+    pub(crate) key: Option<Arc<str>>,
+    /// The result came from the cache (or from the run being resumed), not from running.
+    pub(crate) hit: bool,
+    /// For reports: where a hit came from, or why a cached task missed.
+    pub(crate) note: Option<Arc<str>>,
+}
+
 /// How an attempt ended.
 pub(crate) enum Outcome {
-    Succeeded(Value),
+    Succeeded(Value, CacheInfo),
     Expanded(Expansion),
     /// The attempt failed; `is_retryable` is false when `retry_on` rules a retry out.
     Failed {
@@ -98,6 +109,11 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
+    /// A success that the cache had nothing to do with.
+    pub(crate) fn ok(value: Value) -> Self {
+        Self::Succeeded(value, CacheInfo::default())
+    }
+
     /// A failed attempt that the task's retry policy may retry.
     pub(crate) fn failed(error: TaskError) -> Self {
         Self::Failed {

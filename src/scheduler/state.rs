@@ -41,6 +41,8 @@ pub(super) struct NodeState {
     pub(super) history: Vec<AttemptRecord>,
     /// The cache key of the node's last attempt, when one was computed.
     pub(super) key: Option<std::sync::Arc<str>>,
+    /// Where a cached result came from, or why a cached task missed.
+    pub(super) cache_note: Option<std::sync::Arc<str>>,
 }
 
 /// One attempt of a node that was retried.
@@ -69,6 +71,7 @@ impl NodeState {
             last_took: Duration::ZERO,
             history: Vec::new(),
             key: None,
+            cache_note: None,
         }
     }
 

@@ -77,7 +77,7 @@ impl FakeExecutor {
         } else {
             // A task's value: the sum of its inputs plus one.
             let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
-            Outcome::Succeeded(Value::int(sum + 1))
+            Outcome::ok(Value::int(sum + 1))
         }
     }
 }
@@ -103,7 +103,7 @@ impl Execute for FakeExecutor {
         self.log.lock().unwrap().push(record);
         self.inline.fetch_add(1, Ordering::Relaxed);
         let sum: i64 = job.inputs.iter().filter_map(|(_, v)| v.as_int()).sum();
-        Some(Outcome::Succeeded(Value::int(sum + 1)))
+        Some(Outcome::ok(Value::int(sum + 1)))
     }
 
     fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter) {

@@ -101,3 +101,19 @@ impl ModuleResolver for ConfinedResolver {
         self.inner.resolve(engine, source, path, pos)
     }
 }
+
+/// Fixes Rhai's hashing seed for this process. Rhai hashes function signatures and `switch`
+/// case values with a seed that is random per process by default; parsed scripts print those
+/// hashes, and cache keys are made from what they print. A fixed seed makes the same script
+/// print the same in every run. (The hashes key Rhai's function lookup, not data maps, so a
+/// known seed exposes nothing.) Call before any script is compiled.
+pub(crate) fn fix_hashing_seed() {
+    const SEED: [u64; 4] = [
+        0x6175_746f_7766,
+        0x6361_6368_6531,
+        0x7368_6130_0001,
+        0x7268_6169_0127,
+    ];
+    // Already set (a test harness calling twice): the seed is fixed either way.
+    let _ = rhai::config::hashing::set_hashing_seed(Some(SEED));
+}

@@ -3,8 +3,10 @@
 
 mod api;
 mod build;
+mod cache_key;
 mod diagnostics;
 mod engine;
+mod fingerprint;
 mod handles;
 mod hooks;
 mod misuse;
@@ -24,7 +26,10 @@ use std::sync::Arc;
 use rhai::{AST, Engine};
 
 pub(crate) use api::{FlowSpec, Registry, TaskKind};
-pub(crate) use options::{FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger};
+pub(crate) use engine::fix_hashing_seed;
+pub(crate) use options::{
+    CacheTtl, FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger,
+};
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
 pub(crate) use runtime::{Attempt, CallResult, Expansion, RunInfo, Runtime, Stopped, parse_output};
@@ -203,6 +208,7 @@ impl Script {
             script_path: self.path.clone(),
             cx: self.cx.clone(),
             info: Arc::new(info),
+            prints: std::sync::OnceLock::new(),
         }
     }
 }

@@ -48,6 +48,23 @@ pub(crate) struct Attempt {
 }
 
 impl Attempt {
+    /// An attempt that never runs: the context of a `cache_key` closure called by
+    /// `run --dry-run`.
+    pub(crate) fn planning(node: &str, task: Option<String>) -> Self {
+        let token = tokio_util::sync::CancellationToken::new();
+        Self {
+            node: node.to_owned(),
+            task,
+            number: 1,
+            timeout: None,
+            kill_grace: Duration::ZERO,
+            stop: Arc::new(crate::stop::Stop::finally(&token)),
+            env: BTreeMap::new(),
+            cwd: None,
+            upstream: Vec::new(),
+        }
+    }
+
     /// A command line run for this attempt: in its `cwd` (relative to the flow file's
     /// directory), with the `AUTOWF_*` variables and its `env`.
     pub(crate) fn process(&self, info: &RunInfo, command: String) -> ProcessSpec {
@@ -86,6 +103,8 @@ pub(crate) struct Runtime {
     pub(crate) script_path: PathBuf,
     pub(crate) cx: Arc<BuildContext>,
     pub(crate) info: Arc<RunInfo>,
+    /// Code fingerprints for cache keys, made on first use.
+    pub(crate) prints: std::sync::OnceLock<super::fingerprint::Fingerprints>,
 }
 
 /// A runtime expansion's new nodes and the value the expanding node resolves to.

@@ -34,10 +34,6 @@ impl StateDir {
         Self { root }
     }
 
-    pub(crate) fn root(&self) -> &Path {
-        &self.root
-    }
-
     pub(crate) fn cache(&self) -> PathBuf {
         self.root.join("cache").join("v1")
     }

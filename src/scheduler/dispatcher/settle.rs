@@ -64,13 +64,24 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
     pub(super) fn settle(&mut self, id: NodeId, outcome: Outcome, took: Duration) {
         self.states[id.index()].last_took = took;
         let node = self.dag.node_arc(id);
-        if let (Outcome::Succeeded(_), Some(task)) = (&outcome, node.task.as_deref()) {
+        if let (Outcome::Succeeded(..), Some(task)) = (&outcome, node.task.as_deref()) {
             if crate::scheduler::batch::is_batchable(&node) {
                 self.speed.record(task, took);
             }
         }
         match outcome {
-            Outcome::Succeeded(v) => self.succeed(id, v),
+            Outcome::Succeeded(v, cache) => {
+                let state = &mut self.states[id.index()];
+                state.key = cache.key;
+                state.cache_note = cache.note;
+                let status = if cache.hit {
+                    Status::Cached
+                } else {
+                    Status::Succeeded
+                };
+                self.results[id.index()] = Some(Arc::new(v));
+                self.complete(id, status, None);
+            }
             Outcome::Expanded(e) => self.expand(id, e),
             Outcome::Failed {
                 error,
@@ -203,6 +214,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         }
         let (attempts, duration) = (state.attempts, state.duration);
         let key = state.key.clone();
+        let cache_note = state.cache_note.clone();
         let name = self.dag.node(id).name.clone();
         let result = self.results[id.index()].clone();
         self.observer.observe(&RunEvent::NodeFinished {
@@ -213,6 +225,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             error,
             key,
             result,
+            cache_note,
         });
         let dependents: Vec<NodeId> = self.dag.dependents(id).collect();
         let resolvers = std::mem::take(&mut self.resolvers[id.index()]);

@@ -1,0 +1,218 @@
+//! The result cache: keys made of named parts, so that a miss can say which part changed, and
+//! a store of entries on the file system that several runs can share.
+//!
+//! A key is the blake3 hash of its parts in order. Each part is itself a digest with a stable
+//! id (`arg:2`, `code:helper`, `input:data/a.csv`) that the store's index keeps per node, so
+//! the next run (or `run --dry-run`) can compare the parts of its key with the last entry's.
+
+mod inputs;
+mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use inputs::hash_inputs;
+pub(crate) use store::{CacheStore, Entry, EntryInfo, Lookup, Problem};
+
+/// Bumped whenever the way keys or entries are made changes: old entries then stop matching.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// The Rhai version whose parse trees the code fingerprints are made from (pinned in
+/// Cargo.toml: a new Rhai may print its trees differently, which must not produce false hits).
+pub(crate) const RHAI_VERSION: &str = "1.27";
+
+/// Whether a run reads and writes the cache (`--no-cache`, `--refresh`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CacheMode {
+    /// Take hits, store misses.
+    Use,
+    /// Neither read nor write.
+    Off,
+    /// Recompute everything cacheable and overwrite the entries.
+    Refresh,
+}
+
+/// One named component of a key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Part {
+    /// Stable id: `version`, `task`, `code:<fn>`, `arg:<n>`, `captures`, `options`,
+    /// `input:<path>`, `inputs:<pattern>` (a pattern with no match), `cache_key`.
+    pub(crate) id: String,
+    pub(crate) digest: String,
+}
+
+/// The parts of a node's key, in the order they are hashed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct KeyParts(pub(crate) Vec<Part>);
+
+impl KeyParts {
+    pub(crate) fn push(&mut self, id: impl Into<String>, digest: impl Into<String>) {
+        self.0.push(Part {
+            id: id.into(),
+            digest: digest.into(),
+        });
+    }
+
+    /// The key: blake3 over every part's id and digest, each length-prefixed so that no two
+    /// different lists of parts hash the same bytes.
+    pub(crate) fn key(&self) -> Arc<str> {
+        let mut h = blake3::Hasher::new();
+        for p in &self.0 {
+            for s in [&p.id, &p.digest] {
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+        }
+        h.finalize().to_hex().as_str().into()
+    }
+}
+
+/// The version part: the cache format, autowf's and Rhai's versions.
+pub(crate) fn version_digest() -> String {
+    let text = format!(
+        "cache format {FORMAT_VERSION}, autowf {}, rhai {RHAI_VERSION}",
+        env!("CARGO_PKG_VERSION")
+    );
+    digest(text.as_bytes())
+}
+
+pub(crate) fn digest(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// What a part's id means to a reader: "argument 2", "the code of `helper`, a function the
+/// task calls", "input file `data/a.csv`".
+pub(crate) fn describe_part(id: &str, task: &str) -> String {
+    let (kind, rest) = id.split_once(':').unwrap_or((id, ""));
+    match kind {
+        "version" => "the autowf or Rhai version (or the cache format)".to_owned(),
+        "task" => "the task".to_owned(),
+        "code" if rest == task => format!("the code of task `{task}`"),
+        "code" => format!("the code of `{rest}`, a function the task calls"),
+        "arg" => format!("argument {rest}"),
+        "captures" => "the values the `cache_key` closure captures".to_owned(),
+        "options" => "the options `env`, `cwd` or `output`".to_owned(),
+        "input" => format!("input file `{rest}`"),
+        "inputs" => format!("input pattern `{rest}` (no file matched)"),
+        "cache_key" => "the `cache_key` closure's result".to_owned(),
+        "command" => "the command line".to_owned(),
+        _ => format!("`{id}`"),
+    }
+}
+
+/// Why the parts `now` miss the entry made from `before`: every part that changed, appeared
+/// or disappeared, in key order, as a reader would name it.
+pub(crate) fn explain_change(before: &KeyParts, now: &KeyParts, task: &str) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for p in &now.0 {
+        match before.0.iter().find(|b| b.id == p.id) {
+            Some(b) if b.digest == p.digest => {}
+            Some(_) => reasons.push(format!("{} changed", describe_part(&p.id, task))),
+            None => match p.id.split_once(':') {
+                Some(("code", f)) => reasons.push(format!("the task now calls `{f}`")),
+                _ => reasons.push(format!("{} is new", describe_part(&p.id, task))),
+            },
+        }
+    }
+    for b in &before.0 {
+        if !now.0.iter().any(|p| p.id == b.id) {
+            let gone = match b.id.split_once(':') {
+                Some(("code", f)) => format!("the task no longer calls `{f}`"),
+                Some(("input", f)) => format!("input file `{f}` is gone"),
+                Some(("arg", n)) => format!("argument {n} is gone"),
+                _ => format!("{} is gone", describe_part(&b.id, task)),
+            };
+            reasons.push(gone);
+        }
+    }
+    reasons
+}
+
+/// A duration as a reader likes it: `3m`, `2h`, `5d` (rounded down to the largest unit).
+pub(crate) fn fmt_age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(list: &[(&str, &str)]) -> KeyParts {
+        let mut k = KeyParts::default();
+        for (id, d) in list {
+            k.push(*id, *d);
+        }
+        k
+    }
+
+    #[test]
+    fn the_key_depends_on_every_part_and_its_order() {
+        let a = parts(&[("arg:1", "x"), ("arg:2", "y")]);
+        let b = parts(&[("arg:1", "x"), ("arg:2", "z")]);
+        let c = parts(&[("arg:2", "y"), ("arg:1", "x")]);
+        assert_eq!(a.key(), a.clone().key());
+        assert_ne!(a.key(), b.key());
+        assert_ne!(a.key(), c.key());
+        assert_eq!(a.key().len(), 64);
+    }
+
+    #[test]
+    fn the_key_cannot_be_forged_by_moving_bytes_between_parts() {
+        let a = parts(&[("arg:1", "ab"), ("arg:2", "c")]);
+        let b = parts(&[("arg:1", "a"), ("arg:2", "bc")]);
+        assert_ne!(a.key(), b.key());
+    }
+
+    #[test]
+    fn a_miss_names_each_changed_new_and_gone_part() {
+        let before = parts(&[
+            ("code:fetch", "1"),
+            ("code:helper", "2"),
+            ("arg:1", "3"),
+            ("arg:2", "4"),
+            ("input:data/a.csv", "5"),
+        ]);
+        let now = parts(&[
+            ("code:fetch", "1"),
+            ("code:other", "9"),
+            ("arg:1", "3"),
+            ("arg:2", "8"),
+            ("input:data/a.csv", "6"),
+        ]);
+        assert_eq!(
+            explain_change(&before, &now, "fetch"),
+            [
+                "the task now calls `other`",
+                "argument 2 changed",
+                "input file `data/a.csv` changed",
+                "the task no longer calls `helper`",
+            ]
+        );
+    }
+
+    #[test]
+    fn code_parts_name_the_task_or_the_helper() {
+        assert_eq!(
+            describe_part("code:fetch", "fetch"),
+            "the code of task `fetch`"
+        );
+        assert_eq!(
+            describe_part("code:helper", "fetch"),
+            "the code of `helper`, a function the task calls"
+        );
+    }
+
+    #[test]
+    fn ages_round_down_to_the_largest_unit() {
+        assert_eq!(fmt_age(Duration::from_secs(59)), "59s");
+        assert_eq!(fmt_age(Duration::from_secs(3599)), "59m");
+        assert_eq!(fmt_age(Duration::from_secs(7200)), "2h");
+        assert_eq!(fmt_age(Duration::from_secs(3 * 86_400)), "3d");
+    }
+}

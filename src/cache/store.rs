@@ -1,0 +1,464 @@
+//! Cache entries on disk, shared safely by concurrent runs.
+//!
+//! ```text
+//! cache/v1/entries/<k0k1>/<key>   one entry per key
+//! cache/v1/index/<node id>.json   the parts of the last key stored for a flow's node
+//! cache/v1/tmp/                   entries being written
+//! ```
+//!
+//! An entry is a header line `{"autowf_cache":1,"blake3":"…","len":N}` and then N bytes of
+//! JSON body. It is written to `tmp/`, flushed, renamed into place and its directory flushed,
+//! so a reader sees a whole entry or none; concurrent writers of one key each rename a whole
+//! file, the last one wins, and both are valid. A reader that finds a header or checksum that
+//! does not match reports the entry as corrupt; the run then removes it and recomputes.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::KeyParts;
+use crate::state::sync_dir;
+
+/// Temporary files older than this are left over from a crashed writer.
+const STALE_TEMP: Duration = Duration::from_secs(3600);
+
+/// A cached result and what it was computed from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) key: String,
+    pub(crate) flow: String,
+    pub(crate) node: String,
+    pub(crate) task: String,
+    /// Seconds since the Unix epoch.
+    pub(crate) created: u64,
+    pub(crate) parts: KeyParts,
+    pub(crate) value: serde_json::Value,
+}
+
+impl Entry {
+    pub(crate) fn age(&self, now: SystemTime) -> Duration {
+        let created = SystemTime::UNIX_EPOCH + Duration::from_secs(self.created);
+        now.duration_since(created).unwrap_or(Duration::ZERO)
+    }
+}
+
+/// What `get` found for a key.
+#[derive(Debug)]
+pub(crate) enum Lookup {
+    Hit(Entry),
+    /// An entry older than the task's `cache_ttl`.
+    Expired(Entry),
+    Missing,
+    /// The entry could not be trusted (and was removed).
+    Corrupt(String),
+}
+
+/// The last key stored for a node: what the next miss is explained against.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct IndexRecord {
+    pub(crate) schema: u32,
+    pub(crate) flow: String,
+    pub(crate) node: String,
+    pub(crate) task: String,
+    pub(crate) key: String,
+    pub(crate) created: u64,
+    pub(crate) parts: KeyParts,
+}
+
+/// An entry as `cache ls` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct EntryInfo {
+    pub(crate) key: String,
+    pub(crate) flow: String,
+    pub(crate) node: String,
+    pub(crate) task: String,
+    pub(crate) created: u64,
+    pub(crate) bytes: u64,
+}
+
+/// An entry that `verify` (or `ls`) could not read.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Problem {
+    pub(crate) path: PathBuf,
+    pub(crate) why: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    autowf_cache: u32,
+    blake3: String,
+    len: usize,
+}
+
+pub(crate) struct CacheStore {
+    dir: PathBuf,
+}
+
+impl CacheStore {
+    /// The store under `dir` (`<state dir>/cache/v1`); nothing is created until written.
+    pub(crate) fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    /// Creates the store's directories and removes what crashed writers left: fails when the
+    /// directory cannot be written, before anything runs.
+    pub(crate) fn prepare(&self) -> std::io::Result<()> {
+        for sub in ["entries", "index", "tmp"] {
+            std::fs::create_dir_all(self.dir.join(sub))?;
+        }
+        let probe = tempfile::Builder::new()
+            .prefix("probe-")
+            .tempfile_in(self.dir.join("tmp"))?;
+        drop(probe);
+        self.clean_temp(STALE_TEMP);
+        Ok(())
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        let shard = key.get(..2).unwrap_or("xx");
+        self.dir.join("entries").join(shard).join(key)
+    }
+
+    fn index_path(&self, flow: &str, node: &str) -> PathBuf {
+        let id = super::digest(format!("{flow}\0{node}").as_bytes());
+        self.dir.join("index").join(format!("{}.json", &id[..32]))
+    }
+
+    /// The entry for `key`, if there is a sound one younger than `ttl` (`None`: forever).
+    /// A corrupt entry is removed, so the recomputed result can take its place.
+    pub(crate) fn get(&self, key: &str, ttl: Option<Duration>) -> Lookup {
+        let path = self.entry_path(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
+            Err(e) => return Lookup::Corrupt(format!("cannot read it: {e}")),
+        };
+        match decode(&bytes) {
+            Ok(entry) if entry.key == key => {
+                let expired = ttl.is_some_and(|t| entry.age(SystemTime::now()) >= t);
+                if expired {
+                    Lookup::Expired(entry)
+                } else {
+                    Lookup::Hit(entry)
+                }
+            }
+            Ok(entry) => {
+                let _ = std::fs::remove_file(&path);
+                Lookup::Corrupt(format!("it holds the entry of key {}", entry.key))
+            }
+            Err(why) => {
+                let _ = std::fs::remove_file(&path);
+                Lookup::Corrupt(why)
+            }
+        }
+    }
+
+    /// Stores `entry` (replacing any entry of its key) and makes it the node's last entry.
+    pub(crate) fn put(&self, entry: &Entry) -> std::io::Result<()> {
+        let body = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        let header = Header {
+            autowf_cache: super::FORMAT_VERSION,
+            blake3: super::digest(&body),
+            len: body.len(),
+        };
+        let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&body);
+        self.write(&self.entry_path(&entry.key), &bytes)?;
+        let index = IndexRecord {
+            schema: 1,
+            flow: entry.flow.clone(),
+            node: entry.node.clone(),
+            task: entry.task.clone(),
+            key: entry.key.clone(),
+            created: entry.created,
+            parts: entry.parts.clone(),
+        };
+        let text = serde_json::to_vec_pretty(&index).map_err(std::io::Error::other)?;
+        self.write(&self.index_path(&entry.flow, &entry.node), &text)
+    }
+
+    /// Writes through `tmp/`: flushed, renamed into place, directory flushed.
+    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(dir)?;
+        let tmp_dir = self.dir.join("tmp");
+        std::fs::create_dir_all(&tmp_dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix("entry-")
+            .tempfile_in(&tmp_dir)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        sync_dir(dir);
+        Ok(())
+    }
+
+    /// The parts of the last key stored for `node` of `flow`, if any.
+    pub(crate) fn last_parts(&self, flow: &str, node: &str) -> Option<IndexRecord> {
+        let text = std::fs::read(self.index_path(flow, node)).ok()?;
+        serde_json::from_slice::<IndexRecord>(&text)
+            .ok()
+            .filter(|r| r.flow == flow && r.node == node)
+    }
+
+    /// Every entry file, sound or not, in key order.
+    fn entry_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let Ok(shards) = std::fs::read_dir(self.dir.join("entries")) else {
+            return out;
+        };
+        for shard in shards.flatten() {
+            if let Ok(files) = std::fs::read_dir(shard.path()) {
+                out.extend(files.flatten().map(|f| f.path()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every entry, read and checked: the sound ones and the problems.
+    pub(crate) fn scan(&self) -> (Vec<EntryInfo>, Vec<Problem>) {
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        for path in self.entry_files() {
+            let read = std::fs::read(&path).map_err(|e| format!("cannot read it: {e}"));
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            match read.and_then(|b| decode(&b).map(|e| (e, b.len()))) {
+                Ok((e, _)) if Some(&e.key) != name.as_ref() => bad.push(Problem {
+                    path,
+                    why: format!("it holds the entry of key {}", e.key),
+                }),
+                Ok((e, len)) => ok.push(EntryInfo {
+                    key: e.key,
+                    flow: e.flow,
+                    node: e.node,
+                    task: e.task,
+                    created: e.created,
+                    bytes: len as u64,
+                }),
+                Err(why) => bad.push(Problem { path, why }),
+            }
+        }
+        (ok, bad)
+    }
+
+    /// Removes the entry of `key`; whether there was one.
+    pub(crate) fn remove(&self, key: &str) -> std::io::Result<bool> {
+        match std::fs::remove_file(self.entry_path(key)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes entries created more than `older_than` ago, unreadable entries, index records
+    /// whose entry is gone, and stale temporary files. Returns how many entries went.
+    pub(crate) fn gc(&self, older_than: Duration) -> std::io::Result<usize> {
+        let now = SystemTime::now();
+        let (entries, problems) = self.scan();
+        let mut removed = 0;
+        for e in &entries {
+            let created = SystemTime::UNIX_EPOCH + Duration::from_secs(e.created);
+            let age = now.duration_since(created).unwrap_or(Duration::ZERO);
+            if age >= older_than && self.remove(&e.key)? {
+                removed += 1;
+            }
+        }
+        for p in &problems {
+            if std::fs::remove_file(&p.path).is_ok() {
+                removed += 1;
+            }
+        }
+        if let Ok(records) = std::fs::read_dir(self.dir.join("index")) {
+            for r in records.flatten() {
+                let keep = std::fs::read(r.path())
+                    .ok()
+                    .and_then(|t| serde_json::from_slice::<IndexRecord>(&t).ok())
+                    .is_some_and(|rec| self.entry_path(&rec.key).exists());
+                if !keep {
+                    let _ = std::fs::remove_file(r.path());
+                }
+            }
+        }
+        self.clean_temp(STALE_TEMP);
+        Ok(removed)
+    }
+
+    /// Removes temporary files older than `older_than` (younger ones may be a concurrent
+    /// run's write in progress).
+    fn clean_temp(&self, older_than: Duration) {
+        let Ok(files) = std::fs::read_dir(self.dir.join("tmp")) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for f in files.flatten() {
+            let old = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|m| now.duration_since(m).unwrap_or(Duration::ZERO) >= older_than);
+            if old {
+                let _ = std::fs::remove_file(f.path());
+            }
+        }
+    }
+}
+
+/// Parses and checks an entry file: header, length, checksum, body.
+fn decode(bytes: &[u8]) -> Result<Entry, String> {
+    if bytes.is_empty() {
+        return Err("it is empty".to_owned());
+    }
+    let newline = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .ok_or("its header is incomplete")?;
+    let header: Header = serde_json::from_slice(&bytes[..newline])
+        .map_err(|_| "its header is damaged".to_owned())?;
+    if header.autowf_cache != super::FORMAT_VERSION {
+        return Err(format!(
+            "it has cache format {}, not {}",
+            header.autowf_cache,
+            super::FORMAT_VERSION
+        ));
+    }
+    let body = &bytes[newline + 1..];
+    if body.len() != header.len {
+        return Err(format!(
+            "it is truncated or extended ({} bytes instead of {})",
+            body.len(),
+            header.len
+        ));
+    }
+    if super::digest(body) != header.blake3 {
+        return Err("its checksum does not match its content".to_owned());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("its content is damaged: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(key: &str) -> Entry {
+        let mut parts = KeyParts::default();
+        parts.push("arg:1", "d1");
+        Entry {
+            key: key.to_owned(),
+            flow: "f".into(),
+            node: "n".into(),
+            task: "t".into(),
+            created: SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            parts,
+            value: serde_json::json!({"rows": [1, 2, 3]}),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, CacheStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CacheStore::new(dir.path().join("cache/v1"));
+        store.prepare().unwrap();
+        (dir, store)
+    }
+
+    const KEY: &str = "ab12cd";
+
+    #[test]
+    fn a_stored_entry_is_a_hit_until_its_ttl() {
+        let (_d, s) = store();
+        assert!(matches!(s.get(KEY, None), Lookup::Missing));
+        s.put(&entry(KEY)).unwrap();
+        let Lookup::Hit(e) = s.get(KEY, None) else {
+            panic!("expected a hit")
+        };
+        assert_eq!(e.value["rows"][2], 3);
+        assert!(matches!(
+            s.get(KEY, Some(Duration::from_secs(3600))),
+            Lookup::Hit(_)
+        ));
+        assert!(matches!(
+            s.get(KEY, Some(Duration::ZERO)),
+            Lookup::Expired(_)
+        ));
+        let last = s.last_parts("f", "n").unwrap();
+        assert_eq!(last.key, KEY);
+    }
+
+    #[test]
+    fn every_kind_of_damage_is_corrupt_and_removed() {
+        let (_d, s) = store();
+        type Damage = fn(&mut Vec<u8>);
+        let damages: [(&str, Damage); 4] = [
+            ("flipped byte", |b| {
+                let i = b.len() - 5;
+                b[i] ^= 0x20;
+            }),
+            ("truncated", |b| b.truncate(b.len() / 2)),
+            ("empty", Vec::clear),
+            ("header damaged", |b| b[3] = b'#'),
+        ];
+        for (what, damage) in damages {
+            s.put(&entry(KEY)).unwrap();
+            let path = s.entry_path(KEY);
+            let mut bytes = std::fs::read(&path).unwrap();
+            damage(&mut bytes);
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(
+                matches!(s.get(KEY, None), Lookup::Corrupt(_)),
+                "{what} was not detected"
+            );
+            assert!(!path.exists(), "{what}: corrupt entry left in place");
+        }
+    }
+
+    #[test]
+    fn scan_lists_sound_entries_and_reports_damaged_ones() {
+        let (_d, s) = store();
+        s.put(&entry("aa11")).unwrap();
+        s.put(&entry("bb22")).unwrap();
+        std::fs::write(s.entry_path("bb22"), b"garbage").unwrap();
+        let (ok, bad) = s.scan();
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].key, "aa11");
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].why.contains("header"), "{}", bad[0].why);
+    }
+
+    #[test]
+    fn gc_removes_old_and_damaged_entries_and_stale_index_records() {
+        let (_d, s) = store();
+        s.put(&entry("aa11")).unwrap();
+        assert_eq!(s.gc(Duration::from_secs(3600)).unwrap(), 0);
+        assert_eq!(s.gc(Duration::ZERO).unwrap(), 1);
+        assert!(s.scan().0.is_empty());
+        assert!(s.last_parts("f", "n").is_none());
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_key_leave_a_sound_entry() {
+        let (_d, s) = store();
+        let s = std::sync::Arc::new(s);
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        s.put(&entry(KEY)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(matches!(s.get(KEY, None), Lookup::Hit(_)));
+        let (_, bad) = s.scan();
+        assert!(bad.is_empty());
+        let left = std::fs::read_dir(s.dir.join("tmp")).unwrap().count();
+        assert_eq!(left, 0, "temporary files left behind");
+    }
+}

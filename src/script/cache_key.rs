@@ -1,0 +1,209 @@
+//! A node's cache key parts: the script side of the cache (code, arguments, captured values,
+//! the `cache_key` closure), plus the options and input files that change a result.
+
+use rhai::{Dynamic, FnPtr};
+
+use super::fingerprint::Fingerprints;
+use super::payload::PayloadKind;
+use super::running;
+use super::runtime::{Attempt, Runtime};
+use super::value::{self, Quote, Value, substitute};
+use crate::cache::{self, KeyParts};
+use crate::dag::{Node, NodeId};
+use crate::events::TaskError;
+
+impl Runtime {
+    fn fingerprints(&self) -> &Fingerprints {
+        self.prints.get_or_init(|| Fingerprints::new(&self.ast))
+    }
+
+    /// The parts of `node`'s key with its inputs resolved. `strict` (a node that is cached)
+    /// refuses arguments that are not data, which would hash by type name alone; a node that
+    /// is not cached still gets a key, for the journal and `--resume`.
+    pub(crate) fn key_parts(
+        &self,
+        node: &Node,
+        inputs: &dyn Fn(NodeId) -> Value,
+        attempt: &Attempt,
+        strict: bool,
+    ) -> Result<KeyParts, TaskError> {
+        let mut parts = KeyParts::default();
+        parts.push("version", cache::version_digest());
+        let task_name = node.task.as_deref().unwrap_or("sh");
+        match &*node.payload.0 {
+            PayloadKind::Call { task, args } => {
+                parts.push("task", cache::digest(task.as_bytes()));
+                for print in self.fingerprints().of_task(task) {
+                    parts.push(format!("code:{}", print.function), print.digest);
+                }
+                let args: Vec<Dynamic> = args
+                    .iter()
+                    .map(|a| substitute(a, inputs, Quote::None))
+                    .collect();
+                for (i, arg) in args.iter().enumerate() {
+                    let d = value_digest(arg, strict)
+                        .map_err(|why| not_data(task_name, &format!("argument {} {why}", i + 1)))?;
+                    parts.push(format!("arg:{}", i + 1), d);
+                }
+                if let Some(f) = &node.options.cache_key {
+                    self.closure_parts(&f.0, args, attempt, task_name, &mut parts)?;
+                }
+            }
+            PayloadKind::Sh { command } => {
+                let text = value::display(&substitute(command, inputs, Quote::Shell));
+                parts.push("command", cache::digest(text.as_bytes()));
+            }
+            _ => return Err(TaskError::new("internal error: this node has no cache key")),
+        }
+        let o = &node.options;
+        let options = format!("{:?}|{:?}|{:?}", o.env, o.cwd, o.output);
+        parts.push("options", cache::digest(options.as_bytes()));
+        if !o.inputs.is_empty() {
+            let files = cache::hash_inputs(&o.inputs, &self.info.flow_dir).map_err(|why| {
+                TaskError::new(format!(
+                    "cannot compute the cache key of `{}`: {why}",
+                    node.name
+                ))
+            })?;
+            parts.0.extend(files);
+        }
+        Ok(parts)
+    }
+
+    /// The `cache_key` closure: what it captures and what it returns for the arguments.
+    fn closure_parts(
+        &self,
+        f: &FnPtr,
+        args: Vec<Dynamic>,
+        attempt: &Attempt,
+        task: &str,
+        parts: &mut KeyParts,
+    ) -> Result<(), TaskError> {
+        let mut captured = blake3::Hasher::new();
+        for v in f.iter_curry() {
+            hash_value(&mut captured, &v.flatten_clone(), true).map_err(|why| {
+                not_data(
+                    task,
+                    &format!("a value the `cache_key` closure captures {why}"),
+                )
+            })?;
+        }
+        parts.push("captures", captured.finalize().to_hex().to_string());
+        let previous = running::enter(running::Current::new(attempt, self.info.clone()));
+        let result = f.call::<Dynamic>(&self.run_engine, &self.ast, args);
+        running::leave(previous);
+        let v = result.map_err(|e| {
+            let mut err = super::diagnostics::task_error(&e, &self.cx.file);
+            err.message = format!(
+                "the `cache_key` closure of `{task}` failed: {}",
+                err.message
+            );
+            err
+        })?;
+        let d = value_digest(&v, true)
+            .map_err(|why| not_data(task, &format!("the `cache_key` closure's result {why}")))?;
+        parts.push("cache_key", d);
+        Ok(())
+    }
+}
+
+fn not_data(task: &str, what: &str) -> TaskError {
+    let mut e = TaskError::new(format!("cannot compute the cache key of `{task}`: {what}"));
+    e.help = Some("only data (numbers, strings, booleans, arrays, maps, blobs, ()) can be part of a cache key".into());
+    e
+}
+
+/// The digest of a value, by type and content (map keys in order, floats by their bits).
+fn value_digest(v: &Dynamic, strict: bool) -> Result<String, String> {
+    let mut h = blake3::Hasher::new();
+    hash_value(&mut h, v, strict)?;
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// Feeds `v` to `h` with a type tag and lengths, so different values never feed the same
+/// bytes. Without `strict`, a value that is not data feeds its type name.
+fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), String> {
+    let bytes = |h: &mut blake3::Hasher, tag: u8, b: &[u8]| {
+        h.update(&[tag]);
+        h.update(&(b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    if v.is_unit() {
+        h.update(&[0]);
+    } else if let Ok(b) = v.as_bool() {
+        h.update(&[1, u8::from(b)]);
+    } else if let Ok(i) = v.as_int() {
+        bytes(h, 2, &i.to_le_bytes());
+    } else if let Ok(f) = v.as_float() {
+        bytes(h, 3, &f.to_bits().to_le_bytes());
+    } else if let Ok(s) = v.as_immutable_string_ref() {
+        bytes(h, 4, s.as_bytes());
+    } else if let Ok(c) = v.as_char() {
+        bytes(h, 4, c.to_string().as_bytes());
+    } else if let Ok(arr) = v.as_array_ref() {
+        bytes(h, 6, &(arr.len() as u64).to_le_bytes());
+        for x in arr.iter() {
+            hash_value(h, x, strict)?;
+        }
+    } else if let Ok(map) = v.as_map_ref() {
+        bytes(h, 7, &(map.len() as u64).to_le_bytes());
+        for (k, x) in map.iter() {
+            bytes(h, 4, k.as_bytes());
+            hash_value(h, x, strict)?;
+        }
+    } else if let Ok(blob) = v.as_blob_ref() {
+        bytes(h, 8, &blob);
+    } else if strict {
+        return Err(format!("is {}, which is not data", value::type_name(v)));
+    } else {
+        bytes(h, 9, value::type_name(v).as_bytes());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(v: impl Into<Dynamic>) -> String {
+        value_digest(&v.into(), true).unwrap()
+    }
+
+    #[test]
+    fn values_of_different_types_or_shapes_never_share_a_digest() {
+        let all = [
+            d(()),
+            d(true),
+            d(1_i64),
+            d(1.0_f64),
+            d("1"),
+            d(Dynamic::from_array(vec![Dynamic::from_int(1)])),
+            d(Dynamic::from_blob(vec![1_u8])),
+            d(Dynamic::from_array(vec!["a".into(), "b".into()])),
+            d(Dynamic::from_array(vec!["ab".into()])),
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn maps_hash_by_content_not_insertion_order() {
+        let mut a = rhai::Map::new();
+        a.insert("x".into(), 1_i64.into());
+        a.insert("y".into(), 2_i64.into());
+        let mut b = rhai::Map::new();
+        b.insert("y".into(), 2_i64.into());
+        b.insert("x".into(), 1_i64.into());
+        assert_eq!(d(a), d(b));
+    }
+
+    #[test]
+    fn a_function_pointer_is_refused_in_strict_mode_only() {
+        let f = Dynamic::from(FnPtr::new("f").unwrap());
+        assert!(value_digest(&f, true).unwrap_err().contains("not data"));
+        assert!(value_digest(&f, false).is_ok());
+    }
+}
