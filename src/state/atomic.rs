@@ -29,7 +29,11 @@ pub(crate) struct AtomicFile {
 impl AtomicFile {
     /// Starts a temporary file in `dir`, which must be on the target's file system.
     pub(crate) fn create_in(dir: &Path) -> std::io::Result<Self> {
-        let tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            // tempfile's error names the temporary file, which means nothing to the user.
+            .map_err(|e| std::io::Error::from(e.kind()))?;
         Ok(Self { tmp })
     }
 

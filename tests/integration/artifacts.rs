@@ -87,6 +87,18 @@ fn get_writes_the_bytes_to_stdout_or_to_a_file() {
     out.code(0).stdout_is("");
     let copied = std::fs::read(out.path().join("copy.bin")).expect("copy.bin written");
     assert_eq!(copied, [0xff, 0xff, 0xff]);
+    test.args([
+        "artifacts",
+        "get",
+        "last",
+        "raw.bin",
+        "-o",
+        "missing/dir/copy.bin",
+    ])
+    .run()
+    .code(3)
+    .stderr_contains("error: cannot write `missing/dir/copy.bin`")
+    .stderr_lacks(".tmp-");
 }
 
 #[test]
