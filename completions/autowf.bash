@@ -16,6 +16,9 @@ _autowf() {
             ",$1")
                 cmd="autowf"
                 ;;
+            autowf,artifacts)
+                cmd="autowf__subcmd__artifacts"
+                ;;
             autowf,cache)
                 cmd="autowf__subcmd__cache"
                 ;;
@@ -42,6 +45,24 @@ _autowf() {
                 ;;
             autowf,worker)
                 cmd="autowf__subcmd__worker"
+                ;;
+            autowf__subcmd__artifacts,get)
+                cmd="autowf__subcmd__artifacts__subcmd__get"
+                ;;
+            autowf__subcmd__artifacts,help)
+                cmd="autowf__subcmd__artifacts__subcmd__help"
+                ;;
+            autowf__subcmd__artifacts,ls)
+                cmd="autowf__subcmd__artifacts__subcmd__ls"
+                ;;
+            autowf__subcmd__artifacts__subcmd__help,get)
+                cmd="autowf__subcmd__artifacts__subcmd__help__subcmd__get"
+                ;;
+            autowf__subcmd__artifacts__subcmd__help,help)
+                cmd="autowf__subcmd__artifacts__subcmd__help__subcmd__help"
+                ;;
+            autowf__subcmd__artifacts__subcmd__help,ls)
+                cmd="autowf__subcmd__artifacts__subcmd__help__subcmd__ls"
                 ;;
             autowf__subcmd__cache,gc)
                 cmd="autowf__subcmd__cache__subcmd__gc"
@@ -73,6 +94,9 @@ _autowf() {
             autowf__subcmd__cache__subcmd__help,verify)
                 cmd="autowf__subcmd__cache__subcmd__help__subcmd__verify"
                 ;;
+            autowf__subcmd__help,artifacts)
+                cmd="autowf__subcmd__help__subcmd__artifacts"
+                ;;
             autowf__subcmd__help,cache)
                 cmd="autowf__subcmd__help__subcmd__cache"
                 ;;
@@ -100,6 +124,12 @@ _autowf() {
             autowf__subcmd__help,worker)
                 cmd="autowf__subcmd__help__subcmd__worker"
                 ;;
+            autowf__subcmd__help__subcmd__artifacts,get)
+                cmd="autowf__subcmd__help__subcmd__artifacts__subcmd__get"
+                ;;
+            autowf__subcmd__help__subcmd__artifacts,ls)
+                cmd="autowf__subcmd__help__subcmd__artifacts__subcmd__ls"
+                ;;
             autowf__subcmd__help__subcmd__cache,gc)
                 cmd="autowf__subcmd__help__subcmd__cache__subcmd__gc"
                 ;;
@@ -119,12 +149,162 @@ _autowf() {
 
     case "${cmd}" in
         autowf)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config cache completions worker help"
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config cache artifacts completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts)
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version ls get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__get)
+            opts="-o -q -v -h -V --output --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__help)
+            opts="ls get help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__artifacts__subcmd__ls)
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -539,8 +719,50 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help)
-            opts="run describe list export-dot config cache completions worker help"
+            opts="run describe list export-dot config cache artifacts completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__artifacts)
+            opts="ls get"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__artifacts__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__artifacts__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

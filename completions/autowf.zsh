@@ -283,6 +283,99 @@ esac
     ;;
 esac
 ;;
+(artifacts)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_autowf__subcmd__artifacts_commands" \
+"*::: :->artifacts" \
+&& ret=0
+
+    case $state in
+    (artifacts)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-artifacts-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'::run -- The run\: a run id (a directory name under `runs/`) or `last` \[default\: the latest run\]:_default' \
+&& ret=0
+;;
+(get)
+_arguments "${_arguments_options[@]}" : \
+'-o+[Write the bytes to FILE (replaced atomically) instead of stdout]:FILE:_files' \
+'--output=[Write the bytes to FILE (replaced atomically) instead of stdout]:FILE:_files' \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':run -- The run\: a run id (a directory name under `runs/`) or `last`:_default' \
+':name -- The artifact'\''s name, as `artifacts ls` shows it:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__artifacts__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-artifacts-help-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(get)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
@@ -378,6 +471,30 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(artifacts)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__help__subcmd__artifacts_commands" \
+"*::: :->artifacts" \
+&& ret=0
+
+    case $state in
+    (artifacts)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-help-artifacts-command-$line[1]:"
+        case $line[1] in
+            (ls)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(get)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -408,11 +525,55 @@ _autowf_commands() {
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
+'artifacts:List or fetch the artifacts a run kept' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts_commands] )) ||
+_autowf__subcmd__artifacts_commands() {
+    local commands; commands=(
+'ls:List a run'\''s artifacts\: name, size in bytes, node, digest' \
+'get:Write an artifact'\''s bytes to stdout or to a file' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf artifacts commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__get_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf artifacts get commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__help_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__help_commands() {
+    local commands; commands=(
+'ls:List a run'\''s artifacts\: name, size in bytes, node, digest' \
+'get:Write an artifact'\''s bytes to stdout or to a file' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf artifacts help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__help__subcmd__get_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__help__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf artifacts help get commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__help__subcmd__help_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf artifacts help help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__help__subcmd__ls_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__help__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf artifacts help ls commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__artifacts__subcmd__ls_commands] )) ||
+_autowf__subcmd__artifacts__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf artifacts ls commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__cache_commands] )) ||
 _autowf__subcmd__cache_commands() {
@@ -510,11 +671,30 @@ _autowf__subcmd__help_commands() {
 'export-dot:Print a flow'\''s graph in Graphviz DOT' \
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
+'artifacts:List or fetch the artifacts a run kept' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__artifacts_commands] )) ||
+_autowf__subcmd__help__subcmd__artifacts_commands() {
+    local commands; commands=(
+'ls:List a run'\''s artifacts\: name, size in bytes, node, digest' \
+'get:Write an artifact'\''s bytes to stdout or to a file' \
+    )
+    _describe -t commands 'autowf help artifacts commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__artifacts__subcmd__get_commands] )) ||
+_autowf__subcmd__help__subcmd__artifacts__subcmd__get_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help artifacts get commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__artifacts__subcmd__ls_commands] )) ||
+_autowf__subcmd__help__subcmd__artifacts__subcmd__ls_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help artifacts ls commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__help__subcmd__cache_commands] )) ||
 _autowf__subcmd__help__subcmd__cache_commands() {

@@ -45,6 +45,44 @@ pub(crate) struct Part {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct KeyParts(pub(crate) Vec<Part>);
 
+/// Where the parts of a key go as they are made: kept by name ([`KeyParts`], for cached
+/// tasks, whose misses are explained) or only hashed ([`KeyHasher`], for the key every other
+/// node gets for the journal, at a fraction of the cost).
+pub(crate) trait PartSink {
+    fn part(&mut self, id: &str, digest: &str);
+}
+
+impl PartSink for KeyParts {
+    fn part(&mut self, id: &str, digest: &str) {
+        self.push(id, digest);
+    }
+}
+
+/// Hashes parts straight into the key.
+#[derive(Default)]
+pub(crate) struct KeyHasher(blake3::Hasher);
+
+impl PartSink for KeyHasher {
+    fn part(&mut self, id: &str, digest: &str) {
+        hash_part(&mut self.0, id, digest);
+    }
+}
+
+impl KeyHasher {
+    pub(crate) fn key(&self) -> Arc<str> {
+        self.0.finalize().to_hex().as_str().into()
+    }
+}
+
+/// Each of a part's id and digest length-prefixed, so that no two different lists of parts
+/// hash the same bytes.
+fn hash_part(h: &mut blake3::Hasher, id: &str, digest: &str) {
+    for s in [id, digest] {
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    }
+}
+
 impl KeyParts {
     pub(crate) fn push(&mut self, id: impl Into<String>, digest: impl Into<String>) {
         self.0.push(Part {
@@ -53,27 +91,26 @@ impl KeyParts {
         });
     }
 
-    /// The key: blake3 over every part's id and digest, each length-prefixed so that no two
-    /// different lists of parts hash the same bytes.
+    /// The key: blake3 over every part's id and digest, in order.
     pub(crate) fn key(&self) -> Arc<str> {
         let mut h = blake3::Hasher::new();
         for p in &self.0 {
-            for s in [&p.id, &p.digest] {
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
+            hash_part(&mut h, &p.id, &p.digest);
         }
         h.finalize().to_hex().as_str().into()
     }
 }
 
 /// The version part: the cache format, autowf's and Rhai's versions.
-pub(crate) fn version_digest() -> String {
-    let text = format!(
-        "cache format {FORMAT_VERSION}, autowf {}, rhai {RHAI_VERSION}",
-        env!("CARGO_PKG_VERSION")
-    );
-    digest(text.as_bytes())
+pub(crate) fn version_digest() -> &'static str {
+    static DIGEST: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let text = format!(
+            "cache format {FORMAT_VERSION}, autowf {}, rhai {RHAI_VERSION}",
+            env!("CARGO_PKG_VERSION")
+        );
+        digest(text.as_bytes())
+    });
+    &DIGEST
 }
 
 pub(crate) fn digest(bytes: &[u8]) -> String {
@@ -160,6 +197,17 @@ mod tests {
         assert_ne!(a.key(), b.key());
         assert_ne!(a.key(), c.key());
         assert_eq!(a.key().len(), 64);
+    }
+
+    #[test]
+    fn hashing_parts_as_they_come_gives_the_same_key() {
+        let mut kept = KeyParts::default();
+        let mut hashed = KeyHasher::default();
+        for (id, d) in [("version", "v"), ("arg:1", "x"), ("input:a.csv", "y")] {
+            kept.part(id, d);
+            hashed.part(id, d);
+        }
+        assert_eq!(kept.key(), hashed.key());
     }
 
     #[test]

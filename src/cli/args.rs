@@ -60,6 +60,9 @@ pub(crate) enum Command {
     Config(ConfigArgs),
     /// Inspect and clean the result cache: ls, rm, gc, verify.
     Cache(CacheArgs),
+    /// List or fetch the artifacts a run kept.
+    #[command(subcommand)]
+    Artifacts(ArtifactsCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
@@ -83,6 +86,7 @@ impl Command {
                 None => here(),
             }),
             Self::Cache(a) => Some(a.command.state().config_file()),
+            Self::Artifacts(a) => Some(a.state().config_file()),
             Self::Completions(_) | Self::Worker => None,
         }
     }
@@ -323,6 +327,48 @@ impl CacheCommand {
             | Self::Verify { state, .. } => state,
         }
     }
+}
+
+/// `autowf artifacts ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ArtifactsCommand {
+    /// List a run's artifacts: name, size in bytes, node, digest.
+    Ls(ArtifactsLsArgs),
+    /// Write an artifact's bytes to stdout or to a file.
+    Get(ArtifactsGetArgs),
+}
+
+impl ArtifactsCommand {
+    pub(crate) fn state(&self) -> &StateArgs {
+        match self {
+            Self::Ls(a) => &a.state,
+            Self::Get(a) => &a.state,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ArtifactsLsArgs {
+    /// The run: a run id (a directory name under `runs/`) or `last` [default: the latest run].
+    pub(crate) run: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ArtifactsGetArgs {
+    /// The run: a run id (a directory name under `runs/`) or `last`.
+    pub(crate) run: String,
+    /// The artifact's name, as `artifacts ls` shows it.
+    pub(crate) name: String,
+    /// Write the bytes to FILE (replaced atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
 }
 
 #[derive(Debug, Args)]

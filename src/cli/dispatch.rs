@@ -26,6 +26,9 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
         Command::Describe(args) => describe(args, layers),
         Command::List(args) => list(args, layers),
         Command::ExportDot(args) => export_dot(args, layers),
+        Command::Artifacts(args) => {
+            super::artifacts::artifacts(&cli, args, sub("artifacts"), layers)
+        }
         Command::Cache(args) => super::cache::cache(&cli, &args.command, sub("cache"), layers),
         Command::Completions(args) => completions(args),
         Command::Worker => worker(),

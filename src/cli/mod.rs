@@ -1,6 +1,7 @@
 //! The command line: argument definitions and one handler per subcommand.
 
 mod args;
+mod artifacts;
 mod cache;
 mod dispatch;
 mod logging;

@@ -92,7 +92,7 @@ fn plan(runtime: &Runtime, cache: &RunCache, dag: &Dag) -> Vec<Step> {
         }
         let inputs = |d: NodeId| known.get(&d).map_or_else(Value::unit, |v| (**v).clone());
         let attempt = Attempt::planning(&node.name, node.task.clone());
-        let parts = match runtime.key_parts(node, &inputs, &attempt, true) {
+        let parts = match runtime.key_parts(node, &inputs, &attempt) {
             Ok(p) => p,
             Err(e) => {
                 steps.push(step("run", e.message, None));

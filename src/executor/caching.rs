@@ -129,7 +129,7 @@ impl LocalExecutor {
         let inputs = |id: NodeId| job.input(id);
         let parts = self
             .runtime
-            .key_parts(&job.node, &inputs, &attempt_of(job), true)?;
+            .key_parts(&job.node, &inputs, &attempt_of(job))?;
         let key = parts.key();
         match cache.verdict(&job.node, &parts, &key) {
             Verdict::Hit { entry, note } => {
@@ -155,11 +155,7 @@ impl LocalExecutor {
         };
         let Some(p) = pending else {
             let inputs = |id: NodeId| job.input(id);
-            let key = self
-                .runtime
-                .key_parts(&job.node, &inputs, &attempt_of(job), false)
-                .ok()
-                .map(|parts| parts.key());
+            let key = self.runtime.node_key(&job.node, &inputs, &attempt_of(job));
             return Outcome::Succeeded(
                 value,
                 CacheInfo {

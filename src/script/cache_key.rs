@@ -1,6 +1,9 @@
 //! A node's cache key parts: the script side of the cache (code, arguments, captured values,
 //! the `cache_key` closure), plus the options and input files that change a result.
 
+use std::fmt::Write as _;
+use std::sync::Arc;
+
 use rhai::{Dynamic, FnPtr};
 
 use super::fingerprint::Fingerprints;
@@ -8,7 +11,7 @@ use super::payload::PayloadKind;
 use super::running;
 use super::runtime::{Attempt, Runtime};
 use super::value::{self, Quote, Value, substitute};
-use crate::cache::{self, KeyParts};
+use crate::cache::{self, KeyHasher, KeyParts, PartSink};
 use crate::dag::{Node, NodeId};
 use crate::events::TaskError;
 
@@ -17,47 +20,80 @@ impl Runtime {
         self.prints.get_or_init(|| Fingerprints::new(&self.ast))
     }
 
-    /// The parts of `node`'s key with its inputs resolved. `strict` (a node that is cached)
-    /// refuses arguments that are not data, which would hash by type name alone; a node that
-    /// is not cached still gets a key, for the journal and `--resume`.
+    /// The parts of a cached `node`'s key with its inputs resolved, kept by name so that a
+    /// miss can be explained. Arguments that are not data are refused: they would hash by
+    /// type name alone.
     pub(crate) fn key_parts(
         &self,
         node: &Node,
         inputs: &dyn Fn(NodeId) -> Value,
         attempt: &Attempt,
-        strict: bool,
     ) -> Result<KeyParts, TaskError> {
         let mut parts = KeyParts::default();
-        parts.push("version", cache::version_digest());
+        self.feed_key(node, inputs, attempt, true, &mut parts)?;
+        Ok(parts)
+    }
+
+    /// The key of any task or command node, for the journal and `--resume`: the same key
+    /// [`Self::key_parts`] gives, hashed as it is made. `None` when it cannot be made (a
+    /// `cache_key` closure that fails, an unreadable input).
+    pub(crate) fn node_key(
+        &self,
+        node: &Node,
+        inputs: &dyn Fn(NodeId) -> Value,
+        attempt: &Attempt,
+    ) -> Option<Arc<str>> {
+        let mut hasher = KeyHasher::default();
+        self.feed_key(node, inputs, attempt, false, &mut hasher)
+            .ok()?;
+        Some(hasher.key())
+    }
+
+    fn feed_key(
+        &self,
+        node: &Node,
+        inputs: &dyn Fn(NodeId) -> Value,
+        attempt: &Attempt,
+        strict: bool,
+        sink: &mut dyn PartSink,
+    ) -> Result<(), TaskError> {
+        sink.part("version", cache::version_digest());
         let task_name = node.task.as_deref().unwrap_or("sh");
+        let mut id = String::new();
         match &*node.payload.0 {
             PayloadKind::Call { task, args } => {
-                parts.push("task", cache::digest(task.as_bytes()));
-                for print in self.fingerprints().of_task(task) {
-                    parts.push(format!("code:{}", print.function), print.digest);
+                sink.part("task", blake3::hash(task.as_bytes()).to_hex().as_str());
+                for print in self.fingerprints().of_task(task).iter() {
+                    id.clear();
+                    let _ = write!(id, "code:{}", print.function);
+                    sink.part(&id, &print.digest);
                 }
                 let args: Vec<Dynamic> = args
                     .iter()
                     .map(|a| substitute(a, inputs, Quote::None))
                     .collect();
                 for (i, arg) in args.iter().enumerate() {
-                    let d = value_digest(arg, strict)
+                    let mut h = blake3::Hasher::new();
+                    hash_value(&mut h, arg, strict)
                         .map_err(|why| not_data(task_name, &format!("argument {} {why}", i + 1)))?;
-                    parts.push(format!("arg:{}", i + 1), d);
+                    id.clear();
+                    let _ = write!(id, "arg:{}", i + 1);
+                    sink.part(&id, h.finalize().to_hex().as_str());
                 }
                 if let Some(f) = &node.options.cache_key {
-                    self.closure_parts(&f.0, args, attempt, task_name, &mut parts)?;
+                    self.closure_parts(&f.0, args, attempt, task_name, sink)?;
                 }
             }
             PayloadKind::Sh { command } => {
                 let text = value::display(&substitute(command, inputs, Quote::Shell));
-                parts.push("command", cache::digest(text.as_bytes()));
+                sink.part("command", blake3::hash(text.as_bytes()).to_hex().as_str());
             }
             _ => return Err(TaskError::new("internal error: this node has no cache key")),
         }
         let o = &node.options;
-        let options = format!("{:?}|{:?}|{:?}", o.env, o.cwd, o.output);
-        parts.push("options", cache::digest(options.as_bytes()));
+        let mut options = blake3::Hasher::new();
+        options.update(format!("{:?}|{:?}|{:?}", o.env, o.cwd, o.output).as_bytes());
+        sink.part("options", options.finalize().to_hex().as_str());
         if !o.inputs.is_empty() {
             let files = cache::hash_inputs(&o.inputs, &self.info.flow_dir).map_err(|why| {
                 TaskError::new(format!(
@@ -65,9 +101,11 @@ impl Runtime {
                     node.name
                 ))
             })?;
-            parts.0.extend(files);
+            for f in files {
+                sink.part(&f.id, &f.digest);
+            }
         }
-        Ok(parts)
+        Ok(())
     }
 
     /// The `cache_key` closure: what it captures and what it returns for the arguments.
@@ -77,7 +115,7 @@ impl Runtime {
         args: Vec<Dynamic>,
         attempt: &Attempt,
         task: &str,
-        parts: &mut KeyParts,
+        sink: &mut dyn PartSink,
     ) -> Result<(), TaskError> {
         let mut captured = blake3::Hasher::new();
         for v in f.iter_curry() {
@@ -88,7 +126,7 @@ impl Runtime {
                 )
             })?;
         }
-        parts.push("captures", captured.finalize().to_hex().to_string());
+        sink.part("captures", captured.finalize().to_hex().as_str());
         let previous = running::enter(running::Current::new(attempt, self.info.clone()));
         let result = f.call::<Dynamic>(&self.run_engine, &self.ast, args);
         running::leave(previous);
@@ -100,9 +138,10 @@ impl Runtime {
             );
             err
         })?;
-        let d = value_digest(&v, true)
+        let mut h = blake3::Hasher::new();
+        hash_value(&mut h, &v, true)
             .map_err(|why| not_data(task, &format!("the `cache_key` closure's result {why}")))?;
-        parts.push("cache_key", d);
+        sink.part("cache_key", h.finalize().to_hex().as_str());
         Ok(())
     }
 }

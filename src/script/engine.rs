@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
 
-use super::{api, handles, hooks, running};
+use super::{api, artifacts, handles, hooks, running};
 
 /// Limits that hold in every build profile (see docs/script-api.md, "Limits").
 pub(crate) mod limits {
@@ -64,6 +64,7 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
     api::register(&mut engine);
     hooks::register(&mut engine);
     running::register(&mut engine);
+    artifacts::register(&mut engine);
     engine
 }
 

@@ -8,7 +8,7 @@
 //! dump's format is Rhai's, so cache keys also include Rhai's version.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use regex::Regex;
 use rhai::AST;
@@ -25,8 +25,10 @@ pub(crate) struct CodePrint {
 
 /// Canonical forms of every named function of a script, and what each one calls.
 pub(crate) struct Fingerprints {
-    /// name -> (canonical text of each overload, in a stable order; names it mentions)
+    /// name -> (digest of the canonical text of its overloads; names it mentions)
     functions: BTreeMap<String, (String, BTreeSet<String>)>,
+    /// Each task's prints, made on first use (every node of a task needs the same).
+    by_task: RwLock<HashMap<String, Arc<[CodePrint]>>>,
 }
 
 /// ` @ 3:5`, ` @ 3:16-9:1`, ` @ 2:14-22`: a node's position.
@@ -74,15 +76,31 @@ impl Fingerprints {
                     .filter_map(|c| c.iter().skip(1).flatten().next())
                     .map(|m| m.as_str().to_owned())
                     .collect();
-                (name, (text, mentions))
+                let digest = blake3::hash(text.as_bytes()).to_hex().to_string();
+                (name, (digest, mentions))
             })
             .collect();
-        Self { functions }
+        Self {
+            functions,
+            by_task: RwLock::default(),
+        }
     }
 
     /// The task's body and every script function it can reach, the task first and then the
     /// others by name.
-    pub(crate) fn of_task(&self, task: &str) -> Vec<CodePrint> {
+    pub(crate) fn of_task(&self, task: &str) -> Arc<[CodePrint]> {
+        let known = self.by_task.read().ok().and_then(|m| m.get(task).cloned());
+        if let Some(prints) = known {
+            return prints;
+        }
+        let prints: Arc<[CodePrint]> = self.reach(task).into();
+        if let Ok(mut m) = self.by_task.write() {
+            m.insert(task.to_owned(), prints.clone());
+        }
+        prints
+    }
+
+    fn reach(&self, task: &str) -> Vec<CodePrint> {
         let mut seen = BTreeSet::new();
         let mut queue = vec![task.to_owned()];
         while let Some(name) = queue.pop() {
@@ -102,9 +120,7 @@ impl Fingerprints {
         let mut prints: Vec<CodePrint> = seen
             .into_iter()
             .map(|name| CodePrint {
-                digest: blake3::hash(self.functions[&name].0.as_bytes())
-                    .to_hex()
-                    .to_string(),
+                digest: self.functions[&name].0.clone(),
                 is_task: name == task,
                 function: name,
             })
@@ -173,7 +189,7 @@ mod tests {
 
     fn prints(src: &str, task: &str) -> Vec<CodePrint> {
         let ast = rhai::Engine::new().compile(src).unwrap();
-        Fingerprints::new(&ast).of_task(task)
+        Fingerprints::new(&ast).of_task(task).to_vec()
     }
 
     const BASE: &str = r#"

@@ -2,6 +2,7 @@
 //! body, and running task bodies. Everything else sees plain specs, [`Value`] and [`Payload`].
 
 mod api;
+mod artifacts;
 mod build;
 mod cache_key;
 mod diagnostics;

@@ -264,6 +264,11 @@ pub(super) fn ctx_map(info: &RunInfo, attempt: &Attempt) -> Map {
     m
 }
 
+/// Calls `f` with the running task's run facts and attempt, if a task is running here.
+pub(super) fn with_current<T>(f: impl FnOnce(&RunInfo, &Attempt) -> T) -> Option<T> {
+    CURRENT.with_borrow(|c| c.as_ref().map(|c| f(&c.info, &c.attempt)))
+}
+
 /// Makes `current` the running task of this thread; returns the one it replaces.
 pub(super) fn enter(current: Current) -> Option<Current> {
     CURRENT.replace(Some(current))

@@ -13,11 +13,12 @@
 //! No file here is ever rewritten in place: writers create a temporary file beside the target
 //! and rename it over, so readers and concurrent runs see either the old or the new content.
 
+pub(crate) mod artifacts;
 mod atomic;
 
 use std::path::{Path, PathBuf};
 
-pub(crate) use atomic::{sync_dir, write_atomically};
+pub(crate) use atomic::{AtomicFile, sync_dir, write_atomically};
 
 /// The version of the directory layout described above. A change that older versions would
 /// misread bumps it.
@@ -32,6 +33,10 @@ pub(crate) struct StateDir {
 impl StateDir {
     pub(crate) fn new(root: PathBuf) -> Self {
         Self { root }
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
     }
 
     pub(crate) fn cache(&self) -> PathBuf {

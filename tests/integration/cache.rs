@@ -169,7 +169,7 @@ fn an_expired_ttl_misses() {
     t.clone().args(["run", "main.rhai"]).run().code(0);
     assert_hit(&t, "quick");
     std::thread::sleep(Duration::from_millis(1100));
-    assert_miss(&t, "quick", "cache_ttl expired (computed 1s ago)");
+    assert_miss(&t, "quick", "cache_ttl expired (computed ");
 }
 
 #[test]

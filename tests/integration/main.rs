@@ -1,5 +1,6 @@
 //! Integration tests: each module runs the real `autowf` binary on real flow files.
 
+mod artifacts;
 mod cache;
 mod completions;
 mod config;
