@@ -35,6 +35,10 @@ pub(crate) struct Entry {
     pub(crate) created: u64,
     pub(crate) parts: KeyParts,
     pub(crate) value: serde_json::Value,
+    /// Artifacts the node stored besides its result (name, blake3 digest, size): a hit
+    /// records them for the run that takes it, so its artifacts are complete too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) artifacts: Vec<(String, String, u64)>,
 }
 
 impl Entry {
@@ -355,6 +359,7 @@ mod tests {
                 .as_secs(),
             parts,
             value: serde_json::json!({"rows": [1, 2, 3]}),
+            artifacts: Vec::new(),
         }
     }
 

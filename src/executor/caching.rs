@@ -133,12 +133,36 @@ impl LocalExecutor {
         let key = parts.key();
         match cache.verdict(&job.node, &parts, &key) {
             Verdict::Hit { entry, note } => {
-                let info = CacheInfo {
-                    key: Some(key),
-                    hit: true,
-                    note: Some(note.into()),
-                };
-                Ok(Ok(Outcome::Succeeded(Value::from_json(&entry.value), info)))
+                let value = Value::from_json(&entry.value);
+                // The run's artifacts must be complete whether the node ran or not.
+                let adopted = self
+                    .artifacts()
+                    .adopt(&job.node.name, &entry.artifacts)
+                    .map_err(|e| e.to_string());
+                match adopted {
+                    Ok(()) => {
+                        if job.node.options.persist {
+                            self.persist(job, &value)?;
+                        }
+                        let info = CacheInfo {
+                            key: Some(key),
+                            hit: true,
+                            note: Some(note.into()),
+                        };
+                        Ok(Ok(Outcome::Succeeded(value, info)))
+                    }
+                    Err(why) => {
+                        tracing::warn!(
+                            "{} | the cache entry's artifacts cannot be restored ({why}); recomputing",
+                            job.node.name
+                        );
+                        Ok(Err(Pending {
+                            parts,
+                            key,
+                            reason: "cache miss: the entry's artifacts are gone".into(),
+                        }))
+                    }
+                }
             }
             Verdict::Miss { reason } => Ok(Err(Pending {
                 parts,
@@ -148,10 +172,20 @@ impl LocalExecutor {
         }
     }
 
-    /// A finished attempt with its key attached; a cached node's success is stored first.
+    /// A finished attempt made whole: on success, its artifacts kept (see `keep_artifacts`),
+    /// its key attached, and for a cached node, the entry stored before it is reported.
     pub(super) fn keyed(&self, job: &Job, outcome: Outcome, pending: Option<Pending>) -> Outcome {
         let Outcome::Succeeded(value, _) = outcome else {
             return outcome;
+        };
+        let produced = match self.keep_artifacts(job, &value, pending.is_some()) {
+            Ok(records) => records,
+            Err(error) => {
+                return Outcome::Failed {
+                    error,
+                    is_retryable: false,
+                };
+            }
         };
         let Some(p) = pending else {
             let inputs = |id: NodeId| job.input(id);
@@ -165,7 +199,14 @@ impl LocalExecutor {
             );
         };
         if let Some(cache) = &self.cache {
-            self.store(cache, job, &p, &value);
+            // A persisted result is written again under the name of the node that hits.
+            let persisted = format!("{}.json", job.node.name);
+            let artifacts = produced
+                .into_iter()
+                .filter(|r| !(job.node.options.persist && r.name == persisted))
+                .map(|r| (r.name, r.digest, r.size))
+                .collect();
+            self.store(cache, job, &p, &value, artifacts);
         }
         let info = CacheInfo {
             key: Some(p.key),
@@ -175,7 +216,14 @@ impl LocalExecutor {
         Outcome::Succeeded(value, info)
     }
 
-    fn store(&self, cache: &RunCache, job: &Job, p: &Pending, value: &Value) {
+    fn store(
+        &self,
+        cache: &RunCache,
+        job: &Job,
+        p: &Pending,
+        value: &Value,
+        artifacts: Vec<(String, String, u64)>,
+    ) {
         let created = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -187,6 +235,7 @@ impl LocalExecutor {
             created,
             parts: p.parts.clone(),
             value: value.to_json(),
+            artifacts,
         };
         if let Err(e) = cache.store.put(&entry) {
             cache.write_failed.store(true, Ordering::Relaxed);

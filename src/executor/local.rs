@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
-use crate::scheduler::{BATCH_BUDGET, BatchCompleter, CacheInfo, Completer, Execute, Job, Outcome};
+use crate::scheduler::{BATCH_BUDGET, BatchCompleter, Completer, Execute, Job, Outcome};
 use crate::script::{
     Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, Value, WorkerResponse, parse_output,
     parse_response,
 };
 use crate::state::StateDir;
-use crate::state::artifacts::{self, RunArtifacts};
+use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
 
 use super::caching::{Pending, RunCache, is_cached};
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
@@ -88,7 +88,7 @@ impl Execute for LocalExecutor {
                 tokio::task::spawn_blocking(move || {
                     let cache = cache.as_deref().expect("checked above");
                     match this.look_up(&job, cache) {
-                        Ok(Ok(hit)) => done.finish(this.judge(&job, hit)),
+                        Ok(Ok(hit)) => done.finish(hit),
                         Ok(Err(pending)) => this.launch(job, done, Some(pending)),
                         Err(error) => {
                             let outcome = Outcome::Failed {
@@ -200,38 +200,53 @@ impl LocalExecutor {
                     is_retryable: self.may_retry(job, &error),
                 }
             }
-            Outcome::Succeeded(value, cache) => self.keep_artifacts(job, value, cache),
             other => other,
         }
     }
 
     /// Stores what the attempt staged with `artifact_path`, and its result when the node has
-    /// `persist: true` (a cached result too: each run's artifacts are complete). Failing to
-    /// store fails the attempt.
-    pub(super) fn keep_artifacts(&self, job: &Job, value: Value, cache: CacheInfo) -> Outcome {
-        let may_have_staged = !cache.hit
-            && (artifacts::anything_staged() || job.node.options.run_in == RunIn::Process);
-        if !may_have_staged && !job.node.options.persist {
-            return Outcome::Succeeded(value, cache);
+    /// `persist: true`; returns the artifacts the node recorded in this run when `list` asks
+    /// (for a cache entry). Failing to store fails the attempt.
+    pub(super) fn keep_artifacts(
+        &self,
+        job: &Job,
+        value: &Value,
+        list: bool,
+    ) -> Result<Vec<ArtifactRecord>, TaskError> {
+        let may_have_staged =
+            artifacts::anything_staged() || job.node.options.run_in == RunIn::Process;
+        if !may_have_staged && !job.node.options.persist && !list {
+            return Ok(Vec::new());
         }
-        let info = &self.runtime.info;
-        let store = RunArtifacts::new(&StateDir::new(info.state_dir.clone()), &info.run_id);
-        let mut kept = Ok(());
+        let store = self.artifacts();
+        let fail = |e: artifacts::ArtifactError| TaskError::new(e.to_string());
         if may_have_staged {
-            kept = store.collect_staged(&job.node.name, job.attempt).map(drop);
+            store
+                .collect_staged(&job.node.name, job.attempt)
+                .map_err(fail)?;
         }
-        if job.node.options.persist && kept.is_ok() {
-            let json = serde_json::to_vec_pretty(&value.to_json())
-                .expect("invariant: JSON values serialize");
-            kept = store.persist_value(&job.node.name, &json).map(drop);
+        if job.node.options.persist {
+            self.persist(job, value)?;
         }
-        match kept {
-            Ok(()) => Outcome::Succeeded(value, cache),
-            Err(e) => Outcome::Failed {
-                error: TaskError::new(e.to_string()),
-                is_retryable: false,
-            },
+        if list {
+            return store.of_node(&job.node.name).map_err(fail);
         }
+        Ok(Vec::new())
+    }
+
+    /// Stores a `persist: true` node's result as the artifact `<node>.json`.
+    pub(super) fn persist(&self, job: &Job, value: &Value) -> Result<(), TaskError> {
+        let json =
+            serde_json::to_vec_pretty(&value.to_json()).expect("invariant: JSON values serialize");
+        self.artifacts()
+            .persist_value(&job.node.name, &json)
+            .map(drop)
+            .map_err(|e| TaskError::new(e.to_string()))
+    }
+
+    pub(super) fn artifacts(&self) -> RunArtifacts {
+        let info = &self.runtime.info;
+        RunArtifacts::new(&StateDir::new(info.state_dir.clone()), &info.run_id)
     }
 
     fn may_retry(&self, job: &Job, error: &TaskError) -> bool {

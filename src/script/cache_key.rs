@@ -152,13 +152,6 @@ fn not_data(task: &str, what: &str) -> TaskError {
     e
 }
 
-/// The digest of a value, by type and content (map keys in order, floats by their bits).
-fn value_digest(v: &Dynamic, strict: bool) -> Result<String, String> {
-    let mut h = blake3::Hasher::new();
-    hash_value(&mut h, v, strict)?;
-    Ok(h.finalize().to_hex().to_string())
-}
-
 /// Feeds `v` to `h` with a type tag and lengths, so different values never feed the same
 /// bytes. Without `strict`, a value that is not data feeds its type name.
 fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), String> {
@@ -203,6 +196,13 @@ fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest of a value, by type and content (map keys in order, floats by their bits).
+    fn value_digest(v: &Dynamic, strict: bool) -> Result<String, String> {
+        let mut h = blake3::Hasher::new();
+        hash_value(&mut h, v, strict)?;
+        Ok(h.finalize().to_hex().to_string())
+    }
 
     fn d(v: impl Into<Dynamic>) -> String {
         value_digest(&v.into(), true).unwrap()

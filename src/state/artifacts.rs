@@ -260,6 +260,35 @@ impl RunArtifacts {
         Ok((digest, size))
     }
 
+    /// The artifacts `node` has recorded in this run.
+    pub(crate) fn of_node(&self, node: &str) -> Result<Vec<ArtifactRecord>, ArtifactError> {
+        let mut records = self.manifest()?.artifacts;
+        records.retain(|r| r.node == node);
+        Ok(records)
+    }
+
+    /// Records, for `node` in this run, artifacts whose blobs another run stored (a cached
+    /// result's artifacts). Fails without recording anything when a blob is gone.
+    pub(crate) fn adopt(
+        &self,
+        node: &str,
+        artifacts: &[(String, String, u64)],
+    ) -> Result<(), ArtifactError> {
+        let mut records = Vec::with_capacity(artifacts.len());
+        for (name, digest, size) in artifacts {
+            let path = blob_path(&self.blobs, digest);
+            if !path.is_file() {
+                return Err(read_error(
+                    &path,
+                    io::Error::new(io::ErrorKind::NotFound, "the blob is gone"),
+                ));
+            }
+            let name = ArtifactName::parse(name)?;
+            records.push(new_record(&name, node, digest.clone(), *size));
+        }
+        self.record(records)
+    }
+
     /// Adds `records` to the manifest under the run's artifact lock.
     fn record(&self, records: Vec<ArtifactRecord>) -> Result<(), ArtifactError> {
         if records.is_empty() {

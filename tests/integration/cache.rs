@@ -526,3 +526,31 @@ fn cache_commands_find_the_store_of_a_flow_elsewhere() {
         .code(0)
         .stdout_contains("3 entries");
 }
+
+#[test]
+fn a_hit_records_the_artifacts_the_node_stored_when_it_ran() {
+    let t = Test::new().flow(
+        "main.rhai",
+        r#"
+            fn build(v) {
+                artifact_write("notes.txt", `built ${v}`);
+                #{ version: v }
+            }
+            task(build, #{ cache_ttl: "1h", persist: true });
+            fn main() { build("1.2") }
+            flow(main);
+        "#,
+    );
+    t.clone().args(["run", "main.rhai"]).run().code(0);
+    let out = t.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stderr_line(&["cached", "build"]);
+    let ls = t.clone().args(["artifacts", "ls", "last"]).run();
+    ls.code(0)
+        .stdout_contains("notes.txt")
+        .stdout_contains("build.json");
+    t.clone()
+        .args(["artifacts", "get", "last", "notes.txt"])
+        .run()
+        .code(0)
+        .stdout_is("built 1.2");
+}
