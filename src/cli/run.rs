@@ -57,7 +57,7 @@ pub(super) fn run(
         observer.0.push(Box::new(hooks));
     }
     let started_unix = unix_now();
-    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()));
+    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()), None);
     let report = execute(
         &config,
         &spec,

@@ -17,18 +17,33 @@ use crate::state::StateDir;
 use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
 
 use super::caching::{Pending, RunCache, is_cached};
+use super::resume::Resume;
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
 
 pub(crate) struct LocalExecutor {
     pub(super) runtime: Runtime,
     pub(super) cache: Option<Arc<RunCache>>,
+    pub(super) resume: Option<Arc<Resume>>,
 }
 
 impl LocalExecutor {
-    /// An executor for one run; `cache` is the run's result cache (absent in tests that do
-    /// not care).
-    pub(crate) fn new(runtime: Runtime, cache: Option<Arc<RunCache>>) -> Self {
-        Self { runtime, cache }
+    /// An executor for one run; `cache` is the run's result cache, `resume` what an earlier
+    /// run left for `--resume`.
+    pub(crate) fn new(
+        runtime: Runtime,
+        cache: Option<Arc<RunCache>>,
+        resume: Option<Arc<Resume>>,
+    ) -> Self {
+        Self {
+            runtime,
+            cache,
+            resume,
+        }
+    }
+
+    /// The earlier result of `job`'s node under `--resume`, when it may be reused.
+    fn resumed(&self, job: &Job) -> Option<Outcome> {
+        self.resume.as_deref().and_then(|r| self.reuse(job, r))
     }
 
     /// Starts `job` once the cache has missed (`pending`: what to store on success), or
@@ -81,33 +96,41 @@ impl LocalExecutor {
 
 impl Execute for LocalExecutor {
     fn start(self: &Arc<Self>, job: Job, done: Completer) {
-        match self.cache.as_deref() {
-            Some(cache) if is_cached(&job.node, Some(cache)) => {
-                let this = self.clone();
-                let cache = self.cache.clone();
-                tokio::task::spawn_blocking(move || {
-                    let cache = cache.as_deref().expect("checked above");
-                    match this.look_up(&job, cache) {
-                        Ok(Ok(hit)) => done.finish(hit),
-                        Ok(Err(pending)) => this.launch(job, done, Some(pending)),
-                        Err(error) => {
-                            let outcome = Outcome::Failed {
-                                error,
-                                is_retryable: false,
-                            };
-                            done.finish(outcome);
-                        }
-                    }
-                });
-            }
-            _ => self.launch(job, done, None),
+        let may_reuse = self.resume.as_ref().is_some_and(|r| r.may_reuse(&job));
+        let is_cached = is_cached(&job.node, self.cache.as_deref());
+        if !may_reuse && !is_cached {
+            return self.launch(job, done, None);
         }
+        // Both look at files (and may call a `cache_key` closure): off the async threads.
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Some(reused) = this.resumed(&job) {
+                return done.finish(reused);
+            }
+            let Some(cache) = this.cache.as_deref().filter(|_| is_cached) else {
+                return this.launch(job, done, None);
+            };
+            match this.look_up(&job, cache) {
+                Ok(Ok(hit)) => done.finish(hit),
+                Ok(Err(pending)) => this.launch(job, done, Some(pending)),
+                Err(error) => {
+                    let outcome = Outcome::Failed {
+                        error,
+                        is_retryable: false,
+                    };
+                    done.finish(outcome);
+                }
+            }
+        });
     }
 
     fn run_now(&self, job: &Job) -> Option<Outcome> {
         let is_plain_call =
             job.node.kind == NodeKind::Task && job.node.options.run_in == RunIn::Thread;
-        is_plain_call.then(|| self.judge(job, self.keyed(job, self.run_blocking(job), None)))
+        is_plain_call.then(|| {
+            self.resumed(job)
+                .unwrap_or_else(|| self.judge(job, self.keyed(job, self.run_blocking(job), None)))
+        })
     }
 
     fn start_batch(self: &Arc<Self>, jobs: Vec<Job>, done: BatchCompleter) {
@@ -120,7 +143,9 @@ impl Execute for LocalExecutor {
                     break;
                 }
                 let start = Instant::now();
-                let outcome = this.judge(job, this.keyed(job, this.run_blocking(job), None));
+                let outcome = this.resumed(job).unwrap_or_else(|| {
+                    this.judge(job, this.keyed(job, this.run_blocking(job), None))
+                });
                 ran.push((job.node.id, outcome, start.elapsed()));
             }
             done.finish(ran);

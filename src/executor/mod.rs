@@ -3,8 +3,10 @@
 
 mod caching;
 mod local;
+mod resume;
 pub(crate) mod process;
 pub(crate) mod tree;
 
 pub(crate) use caching::{RunCache, Verdict};
 pub(crate) use local::{LocalExecutor, timeout_message};
+pub(crate) use resume::Resume;

@@ -34,6 +34,9 @@ pub(crate) struct Job {
     pub(crate) dynamic_budget: usize,
     /// For a node with a trigger rule: how each dependency ended.
     pub(crate) upstream: Vec<Upstream>,
+    /// Every dependency's result was reused (from the cache or the run being resumed), not
+    /// computed again: only then may `--resume` reuse this node's earlier result.
+    pub(crate) inputs_reused: bool,
 }
 
 impl Job {

@@ -43,6 +43,9 @@ pub(super) struct NodeState {
     pub(super) key: Option<std::sync::Arc<str>>,
     /// Where a cached result came from, or why a cached task missed.
     pub(super) cache_note: Option<std::sync::Arc<str>>,
+    /// The node's result was reused rather than computed: it came from the cache or the run
+    /// being resumed, or it is an expansion over reused results.
+    pub(super) reused: bool,
 }
 
 /// One attempt of a node that was retried.
@@ -72,6 +75,7 @@ impl NodeState {
             history: Vec::new(),
             key: None,
             cache_note: None,
+            reused: false,
         }
     }
 

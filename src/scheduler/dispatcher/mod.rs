@@ -382,6 +382,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             })
             .collect();
         let is_finally = node.options.trigger == Trigger::Always;
+        let inputs_reused = self.dag.deps(id).all(|d| self.states[d.index()].reused);
         let upstream = if node.options.trigger == Trigger::AllSuccess {
             Vec::new()
         } else {
@@ -398,6 +399,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 self.stop.clone()
             },
             upstream,
+            inputs_reused,
             next_id: u32::try_from(self.dag.len()).unwrap_or(u32::MAX),
             dynamic_budget: self
                 .run

@@ -214,6 +214,13 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         }
         let (attempts, duration) = (state.attempts, state.duration);
         let key = state.key.clone();
+        let node = self.dag.node(id);
+        let reused = status == Status::Cached
+            || (status == Status::Succeeded
+                && node.kind.is_expansion()
+                && self.dag.deps(id).all(|d| self.states[d.index()].reused));
+        self.states[id.index()].reused = reused;
+        let state = &self.states[id.index()];
         let cache_note = state.cache_note.clone();
         let name = self.dag.node(id).name.clone();
         let result = self.results[id.index()].clone();
