@@ -176,6 +176,14 @@ impl LocalExecutor {
     }
 
     fn store(&self, cache: &RunCache, job: &Job, p: &Pending, value: &Value) {
+        let json = value.to_json();
+        if crate::redact::contains_secret(json.to_string().as_bytes()) {
+            tracing::warn!(
+                "{} | not cached: its result holds the value of a secret",
+                job.node.name
+            );
+            return;
+        }
         let created = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -186,7 +194,7 @@ impl LocalExecutor {
             task: job.node.task.clone().unwrap_or_else(|| "sh".to_owned()),
             created,
             parts: p.parts.clone(),
-            value: value.to_json(),
+            value: json,
         };
         if let Err(e) = cache.store.put(&entry) {
             cache.write_failed.store(true, Ordering::Relaxed);

@@ -223,6 +223,14 @@ impl LocalExecutor {
         if job.node.options.persist && kept.is_ok() {
             let json = serde_json::to_vec_pretty(&value.to_json())
                 .expect("invariant: JSON values serialize");
+            if crate::redact::contains_secret(&json) {
+                return Outcome::Failed {
+                    error: TaskError::new(
+                        "cannot persist the result: it holds the value of a secret",
+                    ),
+                    is_retryable: false,
+                };
+            }
             kept = store.persist_value(&job.node.name, &json).map(drop);
         }
         match kept {
