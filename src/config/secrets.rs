@@ -59,6 +59,11 @@ pub(super) fn parse(
                 .help("write each provider as a `[[secrets]]` table with `provider = \"env\"`, \"file\" or \"command\""),
         ]
     })?;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut providers = Vec::new();
     let mut errors = Vec::new();
