@@ -144,7 +144,7 @@ pub(crate) fn encodings(value: &str) -> Vec<Vec<u8>> {
     let raw = value.as_bytes();
     let mut out = vec![raw.to_vec()];
     let json = serde_json::to_string(value).expect("invariant: strings serialize");
-    out.push(json[1..json.len() - 1].as_bytes().to_vec());
+    out.push(json.as_bytes()[1..json.len() - 1].to_vec());
     out.push(percent_encode(raw).into_bytes());
     for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
         out.push(engine.encode(raw).into_bytes());

@@ -102,7 +102,7 @@ fn provider(
     let kind = one_of("provider", kind_value.get_ref(), &choices)
         .map_err(|m| vec![Diagnostic::new(m).at(Some(loc(kind_value.span().start)))])?;
     let mut errors = Vec::new();
-    for (key, _) in entries {
+    for key in entries.keys() {
         let name = key.get_ref().as_str();
         if !kind.keys().contains(&name) {
             let keys = kind.keys().join(", ");
