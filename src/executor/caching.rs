@@ -177,7 +177,8 @@ impl LocalExecutor {
 
     fn store(&self, cache: &RunCache, job: &Job, p: &Pending, value: &Value) {
         let json = value.to_json();
-        if crate::redact::contains_secret(json.to_string().as_bytes()) {
+        if crate::redact::is_active() && crate::redact::contains_secret(json.to_string().as_bytes())
+        {
             tracing::warn!(
                 "{} | not cached: its result holds the value of a secret",
                 job.node.name
