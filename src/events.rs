@@ -72,6 +72,23 @@ pub(crate) struct TaskError {
 }
 
 impl TaskError {
+    /// Hides secret values in every text of the error (see `redact`).
+    pub(crate) fn redact(&mut self) {
+        if !crate::redact::is_active() {
+            return;
+        }
+        let hide = |s: &mut String| {
+            if let std::borrow::Cow::Owned(clean) = crate::redact::text(s) {
+                *s = clean;
+            }
+        };
+        hide(&mut self.message);
+        self.trace.iter_mut().for_each(hide);
+        if let Some(help) = &mut self.help {
+            hide(help);
+        }
+    }
+
     pub(crate) fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),

@@ -23,7 +23,7 @@ pub(crate) fn append(node: &str, line: &str) {
             .create(true)
             .append(true)
             .open(&path)?;
-        writeln!(file, "{line}")
+        writeln!(file, "{}", crate::redact::text(line))
     });
     if let Err(e) = written {
         tracing::debug!("cannot keep output of `{node}` in {}: {e}", path.display());

@@ -49,6 +49,7 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         None => Layers::default(),
     };
     crate::config::apply_log_settings(&mut cli.global, &matches, &layers);
+    crate::secrets::configure(layers.secret_providers());
     // A worker relays its task's output to the run, which decides what to show.
     logging::init(&cli.global, matches!(cli.command, args::Command::Worker));
     let color = use_color(cli.global.color);

@@ -13,6 +13,7 @@ use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::{Error, Result, exit};
 use crate::executor::{LocalExecutor, RunCache, tree};
+use crate::redact::{self, LineWriter};
 use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter, RunMeta};
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
@@ -183,7 +184,7 @@ fn observers(
         Box::new(ProgressReporter::new())
     } else {
         Box::new(ConsoleReporter::new(
-            Box::new(std::io::stderr()),
+            Box::new(LineWriter::new(std::io::stderr())),
             config.quiet,
         ))
     };
@@ -249,10 +250,10 @@ fn publish(
 ) -> Result<()> {
     if !config.quiet || !report.is_success() {
         let color = super::use_color(cli.global.color);
-        report::print_failures(&mut std::io::stderr(), report, color);
+        report::print_failures(&mut LineWriter::new(std::io::stderr()), report, color);
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
-        eprint!("{}", report::github_annotations(report));
+        eprint!("{}", redact::text(&report::github_annotations(report)));
     }
     let summary =
         (config.json || args.summary.is_some()).then(|| report::summary_json(meta, report));
@@ -263,7 +264,7 @@ fn publish(
     };
     if let Some(doc) = document {
         let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", pretty(&doc));
+        let _ = writeln!(stdout, "{}", redact::text(&pretty(&doc)));
     }
     if let (Some(path), Some(doc)) = (&args.summary, &summary) {
         write_report(path, &pretty(doc))?;
@@ -275,7 +276,9 @@ fn pretty(doc: &serde_json::Value) -> String {
     serde_json::to_string_pretty(doc).expect("invariant: JSON values serialize")
 }
 
+/// Writes a report file (`--summary`, `--junit`, `--metrics-textfile`) with secrets hidden.
 fn write_report(path: &Path, text: &str) -> Result<()> {
+    let text = redact::text(text);
     let mut bytes = text.as_bytes().to_vec();
     if !text.ends_with('\n') {
         bytes.push(b'\n');

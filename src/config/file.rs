@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::LogLevel;
+use super::{LogLevel, secrets};
 use crate::cli::LogFormat;
 use crate::error::{Diagnostic, SourceLoc};
 use crate::script::{FailurePolicy, RunIn, suggest};
+use crate::secrets::Provider;
 
 /// Every key a configuration file may set.
 pub(crate) const KEYS: &[&str] = &[
@@ -25,6 +26,7 @@ pub(crate) const KEYS: &[&str] = &[
     "on-failure",
     "pools",
     "retries",
+    "secrets",
     "state-dir",
     "timeout",
 ];
@@ -44,6 +46,7 @@ pub(crate) struct FileValues {
     pub(crate) pools: Option<(BTreeMap<String, u32>, SourceLoc)>,
     pub(crate) log_format: Option<(LogFormat, SourceLoc)>,
     pub(crate) log_level: Option<(LogLevel, SourceLoc)>,
+    pub(crate) secrets: Option<(Vec<Provider>, SourceLoc)>,
 }
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
@@ -61,6 +64,13 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FileValues, Vec<Diagnosti
     for (key, value) in &table {
         let at = loc(key.span().start);
         let dir = path.parent().unwrap_or(Path::new("."));
+        if key.get_ref() == "secrets" {
+            match secrets::parse(text, &loc, dir) {
+                Ok(list) => values.secrets = Some((list, at)),
+                Err(mut found) => errors.append(&mut found),
+            }
+            continue;
+        }
         if let Err(message) = set(&mut values, key.get_ref(), value.get_ref(), at.clone(), dir) {
             let at = if KEYS.contains(&key.get_ref().as_str()) {
                 loc(value.span().start)
@@ -85,7 +95,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FileValues, Vec<Diagnosti
 }
 
 /// One of a few names; a wrong one gets the list, and a wrong string is quoted back.
-fn one_of<T: Copy>(key: &str, value: &toml::Value, choices: &[(&str, T)]) -> Result<T, String> {
+pub(super) fn one_of<T: Copy>(
+    key: &str,
+    value: &toml::Value,
+    choices: &[(&str, T)],
+) -> Result<T, String> {
     let text = value.as_str();
     if let Some(&(_, chosen)) = choices.iter().find(|(name, _)| Some(*name) == text) {
         return Ok(chosen);

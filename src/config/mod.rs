@@ -2,6 +2,7 @@
 //! then the flow's own options, then built-in defaults.
 
 mod file;
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -322,6 +323,19 @@ fn task_default_lines(layers: &Layers) -> Vec<Shown> {
             "thread".to_owned(),
         ),
         pick_or(
+            "secrets",
+            layers.pick(|f| &f.secrets).map(|(p, s)| {
+                (
+                    p.iter()
+                        .map(crate::secrets::Provider::describe)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    s,
+                )
+            }),
+            "env".to_owned(),
+        ),
+        pick_or(
             "pools",
             layers.pick(|f| &f.pools).map(|(p, s)| {
                 (
@@ -476,6 +490,13 @@ impl Layers {
     pub(crate) fn flows_dir(&self) -> PathBuf {
         self.pick(|f| &f.flows_dir)
             .map_or_else(|| PathBuf::from(DEFAULT_FLOWS_DIR), |(d, _)| d)
+    }
+
+    /// Where `secret(...)` looks: the highest file's `[[secrets]]` (a project's list replaces
+    /// the user's), else the environment.
+    pub(crate) fn secret_providers(&self) -> Vec<crate::secrets::Provider> {
+        self.pick(|f| &f.secrets)
+            .map_or_else(crate::secrets::default_providers, |(p, _)| p)
     }
 
     /// Pools from the configuration, which a flow's own `pools` extend and override.

@@ -224,6 +224,15 @@ impl LocalExecutor {
         value: &Value,
         artifacts: Vec<(String, String, u64)>,
     ) {
+        let json = value.to_json();
+        if crate::redact::is_active() && crate::redact::contains_secret(json.to_string().as_bytes())
+        {
+            tracing::warn!(
+                "{} | not cached: its result holds the value of a secret",
+                job.node.name
+            );
+            return;
+        }
         let created = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -234,7 +243,7 @@ impl LocalExecutor {
             task: job.node.task.clone().unwrap_or_else(|| "sh".to_owned()),
             created,
             parts: p.parts.clone(),
-            value: value.to_json(),
+            value: json,
             artifacts,
         };
         if let Err(e) = cache.store.put(&entry) {

@@ -17,8 +17,8 @@ use crate::state::StateDir;
 use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
 
 use super::caching::{Pending, RunCache, is_cached};
-use super::resume::Resume;
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
+use super::resume::Resume;
 
 pub(crate) struct LocalExecutor {
     pub(super) runtime: Runtime,

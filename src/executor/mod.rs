@@ -3,8 +3,8 @@
 
 mod caching;
 mod local;
-mod resume;
 pub(crate) mod process;
+mod resume;
 pub(crate) mod tree;
 
 pub(crate) use caching::{RunCache, Verdict};

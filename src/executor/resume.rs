@@ -61,7 +61,9 @@ impl LocalExecutor {
         }
         let (key, result) = resume.succeeded.get(&job.node.name)?;
         let inputs = |id: NodeId| job.input(id);
-        let now = self.runtime.node_key(&job.node, &inputs, &attempt_of(job))?;
+        let now = self
+            .runtime
+            .node_key(&job.node, &inputs, &attempt_of(job))?;
         if now != *key {
             return None;
         }

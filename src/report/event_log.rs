@@ -51,7 +51,12 @@ impl Observe for EventLog {
             line["run_id"] = json!(self.run_id);
             line["flow"] = json!(self.flow);
         }
-        let written = writeln!(self.out, "{line}").and_then(|()| {
+        let written = if crate::redact::is_active() {
+            writeln!(self.out, "{}", crate::redact::text(&line.to_string()))
+        } else {
+            writeln!(self.out, "{line}")
+        };
+        let written = written.and_then(|()| {
             // The last line is on disk before autowf exits; the rest stream with the run.
             if matches!(event, RunEvent::RunFinished { .. }) {
                 self.out.flush()

@@ -43,5 +43,5 @@ pub(crate) fn print_error(err: &Error, color: bool) {
             &mut sources,
         ),
     };
-    eprint!("{text}");
+    eprint!("{}", crate::redact::text(&text));
 }

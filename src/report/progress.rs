@@ -142,7 +142,11 @@ fn first_line(s: &str) -> &str {
 pub(crate) struct LogWriter;
 
 impl Write for LogWriter {
+    /// Tracing writes one whole event per call, so each call is redacted on its own.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let redacted = crate::redact::bytes(buf);
+        let buf_len = buf.len();
+        let buf: &[u8] = &redacted;
         let active = ACTIVE
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -151,9 +155,9 @@ impl Write for LogWriter {
             Some(bars) => {
                 let text = String::from_utf8_lossy(buf);
                 bars.println(text.trim_end_matches('\n'))?;
-                Ok(buf.len())
+                Ok(buf_len)
             }
-            None => std::io::stderr().write(buf),
+            None => std::io::stderr().write_all(buf).map(|()| buf_len),
         }
     }
 

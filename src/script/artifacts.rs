@@ -43,6 +43,14 @@ fn artifact_write(ctx: NativeCallContext, name: &str, content: Dynamic) -> Nativ
             .help("convert the value first, e.g. `artifact_write(name, value.to_json())` for a map, or `value.to_string()`"),
         ));
     };
+    if crate::redact::contains_secret(&bytes) {
+        return Err(script_error(
+            &ctx,
+            Diagnostic::new(format!(
+                "`artifact_write`: the content of `{name}` holds the value of a secret; artifacts are kept in clear, so it is not stored"
+            )),
+        ));
+    }
     store
         .write(&name, &node, &bytes)
         .map(|record| record.digest)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, FnPtr};
 
 use super::fingerprint::Fingerprints;
+use super::options::EnvValue;
 use super::payload::PayloadKind;
 use super::running;
 use super::runtime::{Attempt, Runtime};
@@ -14,10 +15,31 @@ use super::value::{self, Quote, Value, substitute};
 use crate::cache::{self, KeyHasher, KeyParts, PartSink};
 use crate::dag::{Node, NodeId};
 use crate::events::TaskError;
+use crate::secrets::Secret;
 
 impl Runtime {
     fn fingerprints(&self) -> &Fingerprints {
         self.prints.get_or_init(|| Fingerprints::new(&self.ast))
+    }
+
+    /// The key secrets are hashed with, once a secret exists in this process (before that no
+    /// value can hold one, and the state directory is left alone).
+    fn secret_key(&self) -> Result<Option<[u8; 32]>, TaskError> {
+        if !crate::secrets::any_resolved() {
+            return Ok(None);
+        }
+        self.secret_key
+            .get_or_init(|| {
+                crate::state::secret_key::load_or_create(&self.info.state_dir).map_err(|e| {
+                    format!(
+                        "cannot read or create `{}`: {e}",
+                        self.info.state_dir.join("secret-key").display()
+                    )
+                })
+            })
+            .clone()
+            .map(Some)
+            .map_err(|why| TaskError::new(format!("cannot hash a secret for a cache key: {why}")))
     }
 
     /// The parts of a cached `node`'s key with its inputs resolved, kept by name so that a
@@ -58,6 +80,8 @@ impl Runtime {
         sink: &mut dyn PartSink,
     ) -> Result<(), TaskError> {
         sink.part("version", cache::version_digest());
+        let key = self.secret_key()?;
+        let key = key.as_ref();
         let task_name = node.task.as_deref().unwrap_or("sh");
         let mut id = String::new();
         match &*node.payload.0 {
@@ -74,14 +98,14 @@ impl Runtime {
                     .collect();
                 for (i, arg) in args.iter().enumerate() {
                     let mut h = blake3::Hasher::new();
-                    hash_value(&mut h, arg, strict)
+                    hash_value(&mut h, arg, strict, key)
                         .map_err(|why| not_data(task_name, &format!("argument {} {why}", i + 1)))?;
                     id.clear();
                     let _ = write!(id, "arg:{}", i + 1);
                     sink.part(&id, h.finalize().to_hex().as_str());
                 }
                 if let Some(f) = &node.options.cache_key {
-                    self.closure_parts(&f.0, args, attempt, task_name, sink)?;
+                    self.closure_parts(&f.0, args, attempt, task_name, key, sink)?;
                 }
             }
             PayloadKind::Sh { command } => {
@@ -92,7 +116,17 @@ impl Runtime {
         }
         let o = &node.options;
         let mut options = blake3::Hasher::new();
-        options.update(format!("{:?}|{:?}|{:?}", o.env, o.cwd, o.output).as_bytes());
+        // A secret in `env` enters by its keyed hash, never as text.
+        let env: Vec<(&String, String)> = o
+            .env
+            .iter()
+            .map(|(k, v)| match v {
+                EnvValue::Text(t) => Ok((k, format!("{t:?}"))),
+                EnvValue::Secret(s) => keyed(key, s).map(|d| (k, format!("secret:{d}"))),
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|why| not_data(task_name, &format!("the `env` option {why}")))?;
+        options.update(format!("{env:?}|{:?}|{:?}", o.cwd, o.output).as_bytes());
         sink.part("options", options.finalize().to_hex().as_str());
         if !o.inputs.is_empty() {
             let files = cache::hash_inputs(&o.inputs, &self.info.flow_dir).map_err(|why| {
@@ -115,11 +149,12 @@ impl Runtime {
         args: Vec<Dynamic>,
         attempt: &Attempt,
         task: &str,
+        key: Option<&[u8; 32]>,
         sink: &mut dyn PartSink,
     ) -> Result<(), TaskError> {
         let mut captured = blake3::Hasher::new();
         for v in f.iter_curry() {
-            hash_value(&mut captured, &v.flatten_clone(), true).map_err(|why| {
+            hash_value(&mut captured, &v.flatten_clone(), true, key).map_err(|why| {
                 not_data(
                     task,
                     &format!("a value the `cache_key` closure captures {why}"),
@@ -139,7 +174,7 @@ impl Runtime {
             err
         })?;
         let mut h = blake3::Hasher::new();
-        hash_value(&mut h, &v, true)
+        hash_value(&mut h, &v, true, key)
             .map_err(|why| not_data(task, &format!("the `cache_key` closure's result {why}")))?;
         sink.part("cache_key", h.finalize().to_hex().as_str());
         Ok(())
@@ -152,9 +187,32 @@ fn not_data(task: &str, what: &str) -> TaskError {
     e
 }
 
+/// The digest of a value, by type and content (map keys in order, floats by their bits).
+#[cfg(test)]
+fn value_digest(v: &Dynamic, strict: bool, key: Option<&[u8; 32]>) -> Result<String, String> {
+    let mut h = blake3::Hasher::new();
+    hash_value(&mut h, v, strict, key)?;
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// A secret's keyed hash (blake3 keyed mode): equal for equal values under one state
+/// directory, and no use for checking a guess without the key.
+fn keyed(key: Option<&[u8; 32]>, s: &Secret) -> Result<String, String> {
+    let key = key.ok_or_else(|| "holds a secret, but no key was read for it".to_owned())?;
+    Ok(blake3::keyed_hash(key, s.reveal().as_bytes())
+        .to_hex()
+        .to_string())
+}
+
 /// Feeds `v` to `h` with a type tag and lengths, so different values never feed the same
-/// bytes. Without `strict`, a value that is not data feeds its type name.
-fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), String> {
+/// bytes. Without `strict`, a value that is not data feeds its type name. A secret feeds its
+/// keyed hash, never its text.
+fn hash_value(
+    h: &mut blake3::Hasher,
+    v: &Dynamic,
+    strict: bool,
+    key: Option<&[u8; 32]>,
+) -> Result<(), String> {
     let bytes = |h: &mut blake3::Hasher, tag: u8, b: &[u8]| {
         h.update(&[tag]);
         h.update(&(b.len() as u64).to_le_bytes());
@@ -175,16 +233,18 @@ fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), S
     } else if let Ok(arr) = v.as_array_ref() {
         bytes(h, 6, &(arr.len() as u64).to_le_bytes());
         for x in arr.iter() {
-            hash_value(h, x, strict)?;
+            hash_value(h, x, strict, key)?;
         }
     } else if let Ok(map) = v.as_map_ref() {
         bytes(h, 7, &(map.len() as u64).to_le_bytes());
         for (k, x) in map.iter() {
             bytes(h, 4, k.as_bytes());
-            hash_value(h, x, strict)?;
+            hash_value(h, x, strict, key)?;
         }
     } else if let Ok(blob) = v.as_blob_ref() {
         bytes(h, 8, &blob);
+    } else if let Some(s) = v.read_lock::<Secret>() {
+        bytes(h, 10, keyed(key, &s)?.as_bytes());
     } else if strict {
         return Err(format!("is {}, which is not data", value::type_name(v)));
     } else {
@@ -197,15 +257,8 @@ fn hash_value(h: &mut blake3::Hasher, v: &Dynamic, strict: bool) -> Result<(), S
 mod tests {
     use super::*;
 
-    /// The digest of a value, by type and content (map keys in order, floats by their bits).
-    fn value_digest(v: &Dynamic, strict: bool) -> Result<String, String> {
-        let mut h = blake3::Hasher::new();
-        hash_value(&mut h, v, strict)?;
-        Ok(h.finalize().to_hex().to_string())
-    }
-
     fn d(v: impl Into<Dynamic>) -> String {
-        value_digest(&v.into(), true).unwrap()
+        value_digest(&v.into(), true, None).unwrap()
     }
 
     #[test]
@@ -242,7 +295,25 @@ mod tests {
     #[test]
     fn a_function_pointer_is_refused_in_strict_mode_only() {
         let f = Dynamic::from(FnPtr::new("f").unwrap());
-        assert!(value_digest(&f, true).unwrap_err().contains("not data"));
-        assert!(value_digest(&f, false).is_ok());
+        assert!(
+            value_digest(&f, true, None)
+                .unwrap_err()
+                .contains("not data")
+        );
+        assert!(value_digest(&f, false, None).is_ok());
+    }
+
+    #[test]
+    fn a_secret_feeds_its_keyed_hash_only() {
+        let secret = Dynamic::from(crate::secrets::adopt("KEYED_TEST", "keyed-test-value"));
+        let k1 = [1_u8; 32];
+        let k2 = [2_u8; 32];
+        let a = value_digest(&secret, true, Some(&k1)).unwrap();
+        assert_eq!(a, value_digest(&secret, true, Some(&k1)).unwrap());
+        assert_ne!(a, value_digest(&secret, true, Some(&k2)).unwrap());
+        assert_ne!(a, d("keyed-test-value"));
+        let other = Dynamic::from(crate::secrets::adopt("KEYED_TEST2", "another-value"));
+        assert_ne!(a, value_digest(&other, true, Some(&k1)).unwrap());
+        assert!(value_digest(&secret, true, None).is_err());
     }
 }

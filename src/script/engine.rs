@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use rhai::module_resolvers::FileModuleResolver;
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Shared};
 
-use super::{api, artifacts, handles, hooks, running};
+use super::{api, artifacts, handles, hooks, running, secret};
 
 /// Limits that hold in every build profile (see docs/script-api.md, "Limits").
 pub(crate) mod limits {
@@ -65,6 +65,7 @@ pub(crate) fn new_engine(mode: Mode, flow_dir: &Path) -> Engine {
     hooks::register(&mut engine);
     running::register(&mut engine);
     artifacts::register(&mut engine);
+    secret::register(&mut engine);
     engine
 }
 

@@ -222,6 +222,8 @@ fn then_native(ctx: NativeCallContext, source: Handle, f: FnPtr) -> RhaiResult<H
 
 /// `sh("cmd")` in a flow body: an inline shell step; interpolated handles become edges.
 pub(crate) fn sh_node(ctx: &NativeCallContext, command: &str) -> RhaiResult<Handle> {
+    super::secret::check_command(command)
+        .map_err(|message| super::api::script_error(ctx, crate::error::Diagnostic::new(message)))?;
     let loc = call_loc(ctx, &current_file());
     with_builder(ctx, "sh", |b| {
         let name = b.fresh_name("sh");

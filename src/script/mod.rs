@@ -16,6 +16,7 @@ mod params;
 mod payload;
 mod running;
 mod runtime;
+mod secret;
 mod value;
 mod worker;
 
@@ -29,7 +30,7 @@ use rhai::{AST, Engine};
 pub(crate) use api::{FlowSpec, Registry, TaskKind};
 pub(crate) use engine::fix_hashing_seed;
 pub(crate) use options::{
-    CacheTtl, FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger,
+    CacheTtl, EnvValue, FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger,
 };
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
@@ -210,6 +211,7 @@ impl Script {
             cx: self.cx.clone(),
             info: Arc::new(info),
             prints: std::sync::OnceLock::new(),
+            secret_key: std::sync::OnceLock::new(),
         }
     }
 }

@@ -55,6 +55,23 @@ pub(crate) enum RetryOn {
     Closure(ScriptFn),
 }
 
+/// The value of one `env` entry: text, or a secret whose clear value only the child sees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EnvValue {
+    Text(String),
+    Secret(crate::secrets::Secret),
+}
+
+impl EnvValue {
+    /// What the child process gets.
+    pub(crate) fn reveal(&self) -> &str {
+        match self {
+            Self::Text(t) => t,
+            Self::Secret(s) => s.reveal(),
+        }
+    }
+}
+
 /// How long a cached result stays valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CacheTtl {
@@ -84,7 +101,7 @@ pub(crate) struct TaskOptions {
     pub(crate) pool: Option<String>,
     pub(crate) pool_slots: u32,
     pub(crate) trigger: Trigger,
-    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, EnvValue>,
     pub(crate) cwd: Option<String>,
     pub(crate) output: OutputFormat,
 }
@@ -353,7 +370,7 @@ const TASK_OPTIONS: &[OptionDef] = &[
         "env",
         AnyTask,
         |o, v| {
-            o.env = string_map(v)?;
+            o.env = env_map(v)?;
             Ok(())
         },
         |o| { (!o.env.is_empty()).then(|| o.env.keys().cloned().collect::<Vec<_>>().join(",")) }
@@ -547,23 +564,29 @@ fn strings(v: &Dynamic) -> Result<Vec<String>, String> {
     arr.iter().map(string).collect()
 }
 
-fn string_map(v: &Dynamic) -> Result<BTreeMap<String, String>, String> {
+fn env_map(v: &Dynamic) -> Result<BTreeMap<String, EnvValue>, String> {
     let map = v
         .as_map_ref()
         .map_err(|_| format!("expected a map, got {}", type_of(v)))?;
     map.iter()
         .map(|(k, v)| {
-            let s = if v.is_string() {
-                string(v)?
+            let value = if let Some(secret) = v.read_lock::<crate::secrets::Secret>() {
+                EnvValue::Secret(secret.clone())
+            } else if v.is_string() {
+                let text = string(v)?;
+                super::secret::check_command(&text).map_err(|_| {
+                    format!("`{k}`: a secret joined into text cannot be revealed; pass the secret itself")
+                })?;
+                EnvValue::Text(text)
             } else if v.is_int() || v.is_float() || v.is_bool() {
-                v.to_string()
+                EnvValue::Text(v.to_string())
             } else {
                 return Err(format!(
-                    "`{k}`: expected a string, number or bool, got {}",
+                    "`{k}`: expected a string, number, bool or secret, got {}",
                     type_of(v)
                 ));
             };
-            Ok((k.to_string(), s))
+            Ok((k.to_string(), value))
         })
         .collect()
 }

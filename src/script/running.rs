@@ -74,8 +74,9 @@ fn current_label() -> String {
 }
 
 pub(crate) fn log_print(text: &str) {
+    let text = super::secret::unmark(text);
     let label = current_label();
-    crate::tasklog::append(&label, text);
+    crate::tasklog::append(&label, &text);
     tracing::info!(target: "autowf::task", "{label} | {text}");
 }
 
@@ -85,6 +86,7 @@ pub(crate) fn log_debug(text: &str, source: Option<&str>, pos: Position) {
         (None, Some(l)) => format!(" (line {l})"),
         _ => String::new(),
     };
+    let text = super::secret::unmark(text);
     let label = current_label();
     // Kept in the node's log like print(), so a debug line is not lost without -vv.
     crate::tasklog::append(&label, &format!("{text}{at}"));
@@ -149,6 +151,8 @@ fn sleep(ctx: &NativeCallContext, secs: f64) -> Result<(), Box<EvalAltResult>> {
 
 /// `sh("cmd")` inside a running task: runs now, returns stdout, throws on failure.
 fn sh_now(ctx: &NativeCallContext, command: &str) -> Result<String, Box<EvalAltResult>> {
+    super::secret::check_command(command)
+        .map_err(|message| super::api::script_error(ctx, crate::error::Diagnostic::new(message)))?;
     let (cmd, stop, deadline) = CURRENT
         .with_borrow(|c| {
             let c = c.as_ref()?;

@@ -41,7 +41,7 @@ pub(crate) struct Attempt {
     /// Stops the attempt (`cancel`) and cuts grace periods short (`hurry`).
     pub(crate) stop: Arc<crate::stop::Stop>,
     /// The node's `env` and `cwd` options: for its command, or for `sh()` in its body.
-    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, super::EnvValue>,
     pub(crate) cwd: Option<String>,
     /// How each dependency ended, for a node with a trigger rule (`ctx().upstream`).
     pub(crate) upstream: Vec<crate::events::Upstream>,
@@ -73,7 +73,11 @@ impl Attempt {
             .as_ref()
             .map_or_else(|| info.flow_dir.clone(), |c| info.flow_dir.join(c));
         let mut env = task_env(info, self);
-        env.extend(self.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(
+            self.env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.reveal().to_owned())),
+        );
         let mut spec = ProcessSpec::shell(command, cwd, env, self.node.clone());
         spec.kill_grace = self.kill_grace;
         spec
@@ -105,6 +109,8 @@ pub(crate) struct Runtime {
     pub(crate) info: Arc<RunInfo>,
     /// Code fingerprints for cache keys, made on first use.
     pub(crate) prints: std::sync::OnceLock<super::fingerprint::Fingerprints>,
+    /// The state directory's key for hashing secrets, read on first use.
+    pub(crate) secret_key: std::sync::OnceLock<Result<[u8; 32], String>>,
 }
 
 /// A runtime expansion's new nodes and the value the expanding node resolves to.
@@ -202,16 +208,20 @@ impl Runtime {
     ) -> Result<String, TaskError> {
         match &*payload.0 {
             PayloadKind::Sh { command } => {
-                Ok(value::display(&substitute(command, inputs, Quote::Shell)))
+                let line = value::display(&substitute(command, inputs, Quote::Shell));
+                no_secret_in(&line)?;
+                Ok(line)
             }
             PayloadKind::Call { task, .. } => match self.call_task(payload, inputs, attempt) {
                 CallResult::Done(Value(v)) => {
                     let kind = value::type_name(&v);
-                    v.into_string().map_err(|_| {
+                    let line = v.into_string().map_err(|_| {
                         TaskError::new(format!(
                             "shell task `{task}` must return its command line as a string, got {kind}"
                         ))
-                    })
+                    })?;
+                    no_secret_in(&line)?;
+                    Ok(line)
                 }
                 CallResult::Failed(e) => Err(e),
                 CallResult::Stopped(_) => {
@@ -385,10 +395,19 @@ fn map_children(
 fn check_result(v: &Dynamic, task: &str) -> Result<(), TaskError> {
     let mut path = "result".to_owned();
     check_data(v, &mut path).map_err(|why| {
-        TaskError::new(format!(
+        let mut e = TaskError::new(format!(
             "task `{task}` returned a value that is not data: {why}"
-        ))
+        ));
+        if why.contains(value::SECRET_TYPE) {
+            e.help = Some("results are printed, cached and stored, so they may not hold a secret: call `secret(...)` in the task that needs it, or pass it in as an argument".to_owned());
+        }
+        e
     })
+}
+
+/// Refuses a command line that interpolates a secret.
+fn no_secret_in(line: &str) -> Result<(), TaskError> {
+    super::secret::check_command(line).map_err(TaskError::new)
 }
 
 fn classify(e: &EvalAltResult, file: &str) -> CallResult {

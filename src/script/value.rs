@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use rhai::{Array, Dynamic, FnPtr, Map};
 
 use crate::dag::NodeId;
+use crate::secrets::Secret;
 
 /// The result of a node (or a flow), as data: unit, bool, int, float, string, array, map, blob.
 #[derive(Clone, Debug, Default)]
@@ -74,10 +75,16 @@ impl Value {
     }
 }
 
+/// How [`type_name`] names a secret.
+pub(crate) const SECRET_TYPE: &str = "a secret";
+
 /// A user-facing type name for error messages.
 pub(crate) fn type_name(v: &Dynamic) -> &'static str {
     if v.is::<Handle>() {
         return "a task result handle";
+    }
+    if v.is::<Secret>() {
+        return SECRET_TYPE;
     }
     match v.type_name() {
         "()" => "()",
@@ -214,6 +221,9 @@ pub(crate) fn display(v: &Dynamic) -> String {
     if v.is_unit() {
         return String::new();
     }
+    if v.is::<Secret>() {
+        return super::secret::MARKED.to_owned();
+    }
     to_json(v).to_string()
 }
 
@@ -230,12 +240,22 @@ pub(crate) fn shell_quote(s: &str) -> String {
 }
 
 /// Checks that `v` is plain data; on failure names the offending path (`result.items[3]`).
+/// A secret is not data: results are printed, cached and stored.
 pub(crate) fn check_data(v: &Dynamic, path: &mut String) -> Result<(), String> {
+    check_data_with(v, path, false)
+}
+
+/// [`check_data`], admitting secrets when `allow_secrets` (a worker's arguments).
+pub(crate) fn check_data_with(
+    v: &Dynamic,
+    path: &mut String,
+    allow_secrets: bool,
+) -> Result<(), String> {
     if let Ok(arr) = v.as_array_ref() {
         for (i, x) in arr.iter().enumerate() {
             let len = path.len();
             let _ = write!(path, "[{i}]");
-            check_data(x, path)?;
+            check_data_with(x, path, allow_secrets)?;
             path.truncate(len);
         }
         return Ok(());
@@ -244,13 +264,14 @@ pub(crate) fn check_data(v: &Dynamic, path: &mut String) -> Result<(), String> {
         for (k, x) in map.iter() {
             let len = path.len();
             let _ = write!(path, ".{k}");
-            check_data(x, path)?;
+            check_data_with(x, path, allow_secrets)?;
             path.truncate(len);
         }
         return Ok(());
     }
     match type_name(v) {
         "()" | "bool" | "int" | "float" | "string" | "char" | "blob" => Ok(()),
+        SECRET_TYPE if allow_secrets => Ok(()),
         other => Err(format!("`{path}` is {other}, which is not data")),
     }
 }
@@ -281,6 +302,8 @@ pub(crate) fn to_json(v: &Dynamic) -> serde_json::Value {
         J::Array(blob.iter().map(|b| J::from(*b)).collect())
     } else if let Some(h) = v.read_lock::<Handle>() {
         J::String(format!("<handle {}>", h.id.0))
+    } else if v.is::<Secret>() {
+        J::String(crate::redact::MASK.to_owned())
     } else {
         J::String(format!("<{}>", type_name(v)))
     }

@@ -8,6 +8,7 @@
 //!   runs/<run-id>/        one directory per run: logs/, journal.jsonl, summary.json,
 //!                         artifacts.json
 //!   locks/<flow>.lock     `run --lock`
+//!   secret-key            32 random bytes (mode 0600) that key the hashes of secrets
 //! ```
 //!
 //! No file here is ever rewritten in place: writers create a temporary file beside the target
@@ -15,6 +16,7 @@
 
 pub(crate) mod artifacts;
 mod atomic;
+pub(crate) mod secret_key;
 
 use std::path::{Path, PathBuf};
 

@@ -1,22 +1,22 @@
 //! The example flows in `flows/`: every script there is described successfully (a new one is
-//! picked up automatically), and the examples that need only what autowf already does are run.
+//! picked up automatically), and every one of them runs to completion.
 
 use std::path::{Path, PathBuf};
 
 use crate::support::{Test, rhai_files};
 
-/// Examples that must run to completion (exit 0) with their default params and print a result.
-///
-/// Not run, only described (by `every_example_is_described`):
-/// - `secrets_and_artifacts.rhai` needs `secret(...)`, `artifact_write`/`artifact_read` and
-///   `persist: true`, which are not implemented yet (running it fails with "function not
-///   found: `artifact_write`"). Add it here when that issue lands.
-const RUNNABLE: &[&str] = &[
-    "etl.rhai",
-    "dynamic_fanout.rhai",
-    "concurrent_priority.rhai",
-    "retries_timeouts.rhai",
-    "tracing_custom.rhai",
+/// Examples that must run to completion (exit 0) with their default params and print a result,
+/// each with the environment it needs (the rest of the environment is cleared).
+const RUNNABLE: &[(&str, &[(&str, &str)])] = &[
+    ("etl.rhai", &[]),
+    ("dynamic_fanout.rhai", &[]),
+    ("concurrent_priority.rhai", &[]),
+    ("retries_timeouts.rhai", &[]),
+    ("tracing_custom.rhai", &[]),
+    (
+        "secrets_and_artifacts.rhai",
+        &[("REGISTRY_TOKEN", "s3cr3t-token")],
+    ),
 ];
 
 fn flows_dir() -> PathBuf {
@@ -56,14 +56,17 @@ fn runnable_examples_succeed() {
     let mut failures = Vec::new();
     // Run a copy, so runs write their state and files into a temp dir, not the repository.
     let test = Test::new().copy_dir(&flows_dir(), "flows");
-    for name in RUNNABLE {
+    for (name, env) in RUNNABLE {
         let file = Path::new("flows").join(name);
         assert!(
             test.path().join(&file).exists(),
             "{name} is listed but missing"
         );
-        let out = test
-            .clone()
+        let mut run = test.clone();
+        for (key, value) in *env {
+            run = run.env(key, value);
+        }
+        let out = run
             .args([
                 "run".as_ref(),
                 file.as_os_str(),

@@ -20,6 +20,7 @@ mod reports;
 mod retries_timeouts;
 mod run;
 mod scheduling;
+mod secrets;
 mod shell;
 mod signals;
 mod support;

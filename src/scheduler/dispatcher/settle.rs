@@ -84,9 +84,13 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             }
             Outcome::Expanded(e) => self.expand(id, e),
             Outcome::Failed {
-                error,
+                mut error,
                 is_retryable,
-            } => self.attempt_failed(id, Status::Failed, error, is_retryable),
+            } => {
+                // Every report of the error (events, console, summary, hooks) starts here.
+                error.redact();
+                self.attempt_failed(id, Status::Failed, error, is_retryable);
+            }
             Outcome::TimedOut { is_retryable } => {
                 let error = TaskError::new(crate::executor::timeout_message(node.options.timeout));
                 self.attempt_failed(id, Status::TimedOut, error, is_retryable);
