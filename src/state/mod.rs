@@ -14,6 +14,8 @@
 //! and rename it over, so readers and concurrent runs see either the old or the new content.
 
 mod atomic;
+pub(crate) mod journal;
+pub(crate) mod runs;
 
 use std::path::{Path, PathBuf};
 
