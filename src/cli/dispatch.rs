@@ -26,6 +26,7 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
         Command::Describe(args) => describe(args, layers),
         Command::List(args) => list(args, layers),
         Command::ExportDot(args) => export_dot(args, layers),
+        Command::Runs(args) => super::runs::runs(&cli, args, sub("runs"), layers),
         Command::Completions(args) => completions(args),
         Command::Worker => worker(),
     }

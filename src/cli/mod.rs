@@ -4,6 +4,7 @@ mod args;
 mod dispatch;
 mod logging;
 mod run;
+mod runs;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

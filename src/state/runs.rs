@@ -6,11 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::StateDir;
 use super::journal::{self, JOURNAL_FILE, JournalSummary, RunStarted};
 use crate::error::{Error, Result};
+use crate::events::Interruption;
 
 /// The summary's file name in a run directory.
 pub(crate) const SUMMARY_FILE: &str = "summary.json";
@@ -133,8 +135,8 @@ pub(crate) struct RunOverview {
 pub(crate) struct RunRecord {
     pub(crate) run_id: String,
     pub(crate) dir: PathBuf,
-    /// `summary.json`, when the run wrote it and it parses.
-    pub(crate) summary: Option<serde_json::Value>,
+    /// What `summary.json` says of the whole run, when the run wrote one and it parses.
+    pub(crate) summary: Option<SummaryHead>,
     /// The journal, read whole only when there is no summary; otherwise only its first line.
     pub(crate) journal: JournalSummary,
     pub(crate) status: RunStatus,
@@ -146,20 +148,37 @@ impl RunRecord {
     }
 
     pub(crate) fn overview(&self) -> RunOverview {
-        let from_summary = |key: &str| self.summary.as_ref().and_then(|s| s.get(key));
         RunOverview {
             run_id: self.run_id.clone(),
-            flow: from_summary("flow")
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
+            flow: (self.summary.as_ref())
+                .and_then(|s| s.flow.clone())
                 .or_else(|| self.started().map(|s| s.flow.clone())),
             started: self.started().map(|s| s.started.clone()),
-            duration_ms: from_summary("duration_ms")
-                .and_then(serde_json::Value::as_f64)
+            duration_ms: (self.summary.as_ref())
+                .and_then(|s| s.duration_ms)
                 .or_else(|| self.journal.finished.as_ref().map(|f| f.duration_ms)),
             status: self.status,
         }
     }
+
+    /// The whole `summary.json` (nodes included), when the run wrote one that parses.
+    pub(crate) fn summary_document(&self) -> Result<Option<serde_json::Value>> {
+        read_summary(&self.dir.join(SUMMARY_FILE))
+    }
+}
+
+/// The fields of `summary.json` that say how the whole run went. Reading only these lets
+/// serde skip the nodes without building them: a listing reads one summary per run, and a
+/// run of 100,000 nodes has a summary of megabytes.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub(crate) struct SummaryHead {
+    #[serde(default)]
+    pub(crate) flow: Option<String>,
+    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) interrupted: Option<Interruption>,
+    #[serde(default)]
+    pub(crate) duration_ms: Option<f64>,
 }
 
 /// Reads what the run `run_id` left: its summary if any, else its whole journal. Unreadable
@@ -167,7 +186,7 @@ impl RunRecord {
 /// journals, or have died before writing one).
 pub(crate) fn read_run(state: &StateDir, run_id: &str) -> Result<(RunRecord, Vec<String>)> {
     let dir = state.run(run_id);
-    let summary = read_summary(&dir.join(SUMMARY_FILE))?;
+    let summary: Option<SummaryHead> = read_summary(&dir.join(SUMMARY_FILE))?;
     let journal_path = dir.join(JOURNAL_FILE);
     let (journal, warnings) = match (&summary, journal_path.exists()) {
         (_, false) => (JournalSummary::default(), Vec::new()),
@@ -179,12 +198,7 @@ pub(crate) fn read_run(state: &StateDir, run_id: &str) -> Result<(RunRecord, Vec
         (None, true) => journal::read_journal(&journal_path)?,
     };
     let status = match (&summary, &journal.finished) {
-        (Some(s), _) => RunStatus::ended(
-            s.get("status")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or("failed"),
-            s.get("interrupted").is_some_and(|i| !i.is_null()),
-        ),
+        (Some(s), _) => RunStatus::ended(&s.status, s.interrupted.is_some()),
         (None, Some(f)) => RunStatus::ended(&f.status, f.interrupted.is_some()),
         (None, None) if journal.started.as_ref().is_some_and(|s| is_alive(s.pid)) => {
             RunStatus::Running
@@ -201,13 +215,11 @@ pub(crate) fn read_run(state: &StateDir, run_id: &str) -> Result<(RunRecord, Vec
     Ok((record, warnings))
 }
 
-/// The parsed summary; `None` when it is missing or not a JSON object (a torn copy cannot
-/// exist, as it is written atomically, but a hand-edited one can).
-fn read_summary(path: &Path) -> Result<Option<serde_json::Value>> {
+/// The parsed summary (whole, or only some fields); `None` when it is missing or does not
+/// parse (a torn copy cannot exist, as it is written atomically, but a hand-edited one can).
+fn read_summary<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
     match std::fs::read(path) {
-        Ok(bytes) => Ok(serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .filter(serde_json::Value::is_object)),
+        Ok(bytes) => Ok(serde_json::from_slice::<T>(&bytes).ok()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(Error::ReadFile {
             path: path.to_path_buf(),

@@ -17,6 +17,7 @@ mod process;
 mod reports;
 mod retries_timeouts;
 mod run;
+mod runs;
 mod scheduling;
 mod shell;
 mod signals;
