@@ -43,6 +43,9 @@ _autowf() {
             autowf,run)
                 cmd="autowf__subcmd__run"
                 ;;
+            autowf,runs)
+                cmd="autowf__subcmd__runs"
+                ;;
             autowf,worker)
                 cmd="autowf__subcmd__worker"
                 ;;
@@ -121,6 +124,9 @@ _autowf() {
             autowf__subcmd__help,run)
                 cmd="autowf__subcmd__help__subcmd__run"
                 ;;
+            autowf__subcmd__help,runs)
+                cmd="autowf__subcmd__help__subcmd__runs"
+                ;;
             autowf__subcmd__help,worker)
                 cmd="autowf__subcmd__help__subcmd__worker"
                 ;;
@@ -142,6 +148,21 @@ _autowf() {
             autowf__subcmd__help__subcmd__cache,verify)
                 cmd="autowf__subcmd__help__subcmd__cache__subcmd__verify"
                 ;;
+            autowf__subcmd__help__subcmd__runs,show)
+                cmd="autowf__subcmd__help__subcmd__runs__subcmd__show"
+                ;;
+            autowf__subcmd__runs,help)
+                cmd="autowf__subcmd__runs__subcmd__help"
+                ;;
+            autowf__subcmd__runs,show)
+                cmd="autowf__subcmd__runs__subcmd__show"
+                ;;
+            autowf__subcmd__runs__subcmd__help,help)
+                cmd="autowf__subcmd__runs__subcmd__help__subcmd__help"
+                ;;
+            autowf__subcmd__runs__subcmd__help,show)
+                cmd="autowf__subcmd__runs__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -149,7 +170,7 @@ _autowf() {
 
     case "${cmd}" in
         autowf)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config cache artifacts completions worker help"
+            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config cache artifacts runs completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,7 +740,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help)
-            opts="run describe list export-dot config cache artifacts completions worker help"
+            opts="run describe list export-dot config cache artifacts runs completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +963,34 @@ _autowf() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        autowf__subcmd__help__subcmd__runs)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__runs__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         autowf__subcmd__help__subcmd__worker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1039,6 +1088,116 @@ _autowf() {
                     ;;
                 --on-failure)
                     COMPREPLY=($(compgen -W "fail_fast keep_going" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs)
+            opts="-n -q -v -h -V --json --limit --flow --color --log-format --quiet --state-dir --verbose --help --version show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__show)
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

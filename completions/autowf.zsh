@@ -376,6 +376,79 @@ esac
     ;;
 esac
 ;;
+(runs)
+_arguments "${_arguments_options[@]}" : \
+'-n+[How many runs to list]:N:_default' \
+'--limit=[How many runs to list]:N:_default' \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of a table]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_autowf__subcmd__runs_commands" \
+"*::: :->runs" \
+&& ret=0
+
+    case $state in
+    (runs)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-runs-command-$line[1]:"
+        case $line[1] in
+            (show)
+_arguments "${_arguments_options[@]}" : \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--json[Print JSON instead of text]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':run -- The run\: its id, a prefix of exactly one id, or `last` (the newest):_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__runs__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-runs-help-command-$line[1]:"
+        case $line[1] in
+            (show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
@@ -495,6 +568,26 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(runs)
+_arguments "${_arguments_options[@]}" : \
+":: :_autowf__subcmd__help__subcmd__runs_commands" \
+"*::: :->runs" \
+&& ret=0
+
+    case $state in
+    (runs)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:autowf-help-runs-command-$line[1]:"
+        case $line[1] in
+            (show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -526,6 +619,7 @@ _autowf_commands() {
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'artifacts:List or fetch the artifacts a run kept' \
+'runs:List recent runs, newest first, or show one with \`runs show RUN\`' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -672,6 +766,7 @@ _autowf__subcmd__help_commands() {
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'artifacts:List or fetch the artifacts a run kept' \
+'runs:List recent runs, newest first, or show one with \`runs show RUN\`' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -761,6 +856,18 @@ _autowf__subcmd__help__subcmd__run_commands() {
     local commands; commands=()
     _describe -t commands 'autowf help run commands' commands "$@"
 }
+(( $+functions[_autowf__subcmd__help__subcmd__runs_commands] )) ||
+_autowf__subcmd__help__subcmd__runs_commands() {
+    local commands; commands=(
+'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+    )
+    _describe -t commands 'autowf help runs commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__runs__subcmd__show_commands] )) ||
+_autowf__subcmd__help__subcmd__runs__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help runs show commands' commands "$@"
+}
 (( $+functions[_autowf__subcmd__help__subcmd__worker_commands] )) ||
 _autowf__subcmd__help__subcmd__worker_commands() {
     local commands; commands=()
@@ -775,6 +882,37 @@ _autowf__subcmd__list_commands() {
 _autowf__subcmd__run_commands() {
     local commands; commands=()
     _describe -t commands 'autowf run commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs_commands] )) ||
+_autowf__subcmd__runs_commands() {
+    local commands; commands=(
+'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf runs commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__help_commands] )) ||
+_autowf__subcmd__runs__subcmd__help_commands() {
+    local commands; commands=(
+'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'autowf runs help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__help__subcmd__help_commands] )) ||
+_autowf__subcmd__runs__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf runs help help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__help__subcmd__show_commands] )) ||
+_autowf__subcmd__runs__subcmd__help__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf runs help show commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__show_commands] )) ||
+_autowf__subcmd__runs__subcmd__show_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf runs show commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__worker_commands] )) ||
 _autowf__subcmd__worker_commands() {

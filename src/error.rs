@@ -125,6 +125,16 @@ pub(crate) enum Error {
         holder: String,
         path: PathBuf,
     },
+    /// `runs show RUN` (and other commands taking a run) named no known run.
+    #[error("{}", unknown_run_message(query, runs_dir, recent))]
+    UnknownRun {
+        query: String,
+        runs_dir: PathBuf,
+        /// The newest run ids, newest first.
+        recent: Vec<String>,
+    },
+    #[error("run `{query}` is ambiguous: it matches {} runs ({})", matches.len(), matches.join(", "))]
+    AmbiguousRun { query: String, matches: Vec<String> },
     /// A bug: the scheduler panicked. Reported, never hidden.
     #[error("internal error: the scheduler stopped unexpectedly ({0}); please report this")]
     SchedulerStopped(String),
@@ -137,7 +147,7 @@ impl Error {
 
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Self::Invalid(_) => exit::INVALID,
+            Self::Invalid(_) | Self::UnknownRun { .. } | Self::AmbiguousRun { .. } => exit::INVALID,
             Self::Locked { .. } => exit::LOCKED,
             Self::ReadFile { .. }
             | Self::WriteFile { .. }
@@ -145,6 +155,21 @@ impl Error {
             | Self::Runtime(_)
             | Self::SchedulerStopped(_) => exit::ENVIRONMENT,
         }
+    }
+}
+
+fn unknown_run_message(query: &str, runs_dir: &std::path::Path, recent: &[String]) -> String {
+    if recent.is_empty() {
+        format!(
+            "no run `{query}`: there are no runs in `{}`",
+            runs_dir.display()
+        )
+    } else {
+        format!(
+            "no run `{query}` in `{}`; recent runs: {}",
+            runs_dir.display(),
+            recent.join(", ")
+        )
     }
 }
 

@@ -108,6 +108,15 @@ pub(crate) struct Upstream {
     pub(crate) error: Option<String>,
 }
 
+/// Why a run stopped early, if it did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Interruption {
+    Timeout,
+    Sigint,
+    Sigterm,
+}
+
 /// Something that happened during a run, in the order it happened.
 #[derive(Clone, Debug)]
 pub(crate) enum RunEvent {
@@ -144,6 +153,8 @@ pub(crate) enum RunEvent {
     RunFinished {
         is_success: bool,
         duration: Duration,
+        /// What stopped the run early, if anything did.
+        interruption: Option<Interruption>,
     },
 }
 

@@ -63,6 +63,8 @@ pub(crate) enum Command {
     /// List or fetch the artifacts a run kept.
     #[command(subcommand)]
     Artifacts(ArtifactsCommand),
+    /// List recent runs, newest first, or show one with `runs show RUN`.
+    Runs(RunsArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
@@ -87,6 +89,7 @@ impl Command {
             }),
             Self::Cache(a) => Some(a.command.state().config_file()),
             Self::Artifacts(a) => Some(a.state().config_file()),
+            Self::Runs(a) => Some(a.state().config_file()),
             Self::Completions(_) | Self::Worker => None,
         }
     }
@@ -269,6 +272,49 @@ impl RunArgs {
     }
 }
 
+/// `runs`: the list's flags, or `runs show RUN`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct RunsArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<RunsCommand>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// How many runs to list.
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 20)]
+    pub(crate) limit: usize,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
+}
+
+impl RunsArgs {
+    /// Whose state directory to read: `runs show`'s `--flow`, or the list's.
+    pub(crate) fn state(&self) -> &StateArgs {
+        match &self.command {
+            Some(RunsCommand::Show(show)) => &show.state,
+            None => &self.state,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunsCommand {
+    /// Show one run: its facts, parameters and each node's status, attempts, duration and error.
+    Show(RunsShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunsShowArgs {
+    /// The run: its id, a prefix of exactly one id, or `last` (the newest).
+    pub(crate) run: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct CacheArgs {
     #[command(subcommand)]
@@ -444,6 +490,12 @@ mod tests {
             &["autowf", "export-dot", "f.rhai", "-o", "g.dot"],
             &["autowf", "completions", "bash"],
             &["autowf", "run", "f.rhai", "--on-failure", "keep_going"],
+            &["autowf", "runs"],
+            &["autowf", "runs", "-n", "5", "--json", "--flow", "f.rhai"],
+            &["autowf", "runs", "show", "last"],
+            &[
+                "autowf", "runs", "show", "2026", "--json", "--flow", "f.rhai", "-q",
+            ],
         ];
         for args in ok {
             assert!(Cli::try_parse_from(*args).is_ok(), "{args:?}");
@@ -468,6 +520,18 @@ mod tests {
             (&["autowf", "run"], ErrorKind::MissingRequiredArgument),
             (&["autowf", "frobnicate"], ErrorKind::InvalidSubcommand),
             (&["autowf", "-q", "-v", "list"], ErrorKind::ArgumentConflict),
+            (
+                &["autowf", "runs", "show"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["autowf", "runs", "-n", "many"],
+                ErrorKind::ValueValidation,
+            ),
+            (
+                &["autowf", "runs", "-n", "5", "show", "last"],
+                ErrorKind::ArgumentConflict,
+            ),
         ];
         for (args, kind) in bad {
             let err = Cli::try_parse_from(*args).unwrap_err();

@@ -30,6 +30,7 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
             super::artifacts::artifacts(&cli, args, sub("artifacts"), layers)
         }
         Command::Cache(args) => super::cache::cache(&cli, &args.command, sub("cache"), layers),
+        Command::Runs(args) => super::runs::runs(&cli, args, sub("runs"), layers),
         Command::Completions(args) => completions(args),
         Command::Worker => worker(),
     }

@@ -7,6 +7,7 @@ mod dispatch;
 mod logging;
 mod plan;
 mod run;
+mod runs;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

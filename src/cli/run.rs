@@ -18,6 +18,8 @@ use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
+use crate::state::journal::{JOURNAL_FILE, JournalWriter, RunFacts};
+use crate::state::runs::SUMMARY_FILE;
 use crate::state::{StateDir, write_atomically};
 
 /// How long the end-of-run sweep may take to stop what tasks left behind.
@@ -53,7 +55,9 @@ pub(super) fn run(
     let info = run_info(&config, args, &spec, &built, &run_id, true)?;
     let cache = open_cache(&script, &dag, &info, mode, &spec.name)?;
     crate::tasklog::init(&info.run_dir.join("logs"));
-    let mut observer = observers(&config, args, &run_id, &spec)?;
+    let run_dir = info.run_dir.clone();
+    let params = built.params.to_json();
+    let mut observer = observers(&config, args, &info, &params)?;
     if let Some(hooks) = script.hook_runner(&info) {
         observer.0.push(Box::new(hooks));
     }
@@ -71,9 +75,13 @@ pub(super) fn run(
         run_id: &run_id,
         flow: &spec.name,
         file: &args.file.display().to_string(),
-        params: built.params.to_json(),
+        params,
     };
-    publish(cli, &config, args, &meta, &report)?;
+    // Serialized once: summary.json always, then stdout (`--json`) and `--summary` as asked.
+    let mut summary = pretty(&report::summary_json(&meta, &report));
+    summary.push('\n');
+    write_report(&run_dir.join(SUMMARY_FILE), &summary)?;
+    publish(cli, &config, args, &summary, &report)?;
     write_report_files(args, &meta, &report, started_unix)?;
     match exit_code(&report) {
         exit::OK if cache.write_failed() => Ok(exit::ENVIRONMENT),
@@ -173,12 +181,12 @@ fn take_lock(config: &RunConfig, args: &RunArgs, spec: &FlowSpec) -> Result<Opti
     }
 }
 
-/// The console, plus the event log when `--events` asks for one.
+/// The console and the run's journal, plus the event log when `--events` asks for one.
 fn observers(
     config: &RunConfig,
     args: &RunArgs,
-    run_id: &str,
-    spec: &FlowSpec,
+    info: &RunInfo,
+    params: &serde_json::Value,
 ) -> Result<Observers> {
     let console: Box<dyn Observe> = if report::wants_bars(config.quiet, config.verbose) {
         Box::new(ProgressReporter::new())
@@ -188,12 +196,23 @@ fn observers(
             config.quiet,
         ))
     };
-    let mut all = vec![console];
+    let file = std::path::absolute(&args.file).map_err(|source| Error::ReadFile {
+        path: args.file.clone(),
+        source,
+    })?;
+    let facts = RunFacts {
+        run_id: &info.run_id,
+        flow: &info.flow,
+        file: &file,
+        params,
+    };
+    let journal = JournalWriter::create(&info.run_dir.join(JOURNAL_FILE), &facts)?;
+    let mut all = vec![console, Box::new(journal)];
     if let Some(path) = &args.events {
-        all.push(Box::new(EventLog::create(path, run_id, &spec.name)?));
+        all.push(Box::new(EventLog::create(path, &info.run_id, &info.flow)?));
     }
     #[cfg(feature = "otel")]
-    if let Some(otel) = report::otel_reporter(&spec.name, run_id) {
+    if let Some(otel) = report::otel_reporter(&info.flow, &info.run_id) {
         all.push(Box::new(otel));
     }
     Ok(Observers(all))
@@ -239,13 +258,13 @@ fn execute(
     Ok(report)
 }
 
-/// Failures on stderr (and as GitHub annotations there), the result or summary on stdout,
-/// then the report files.
+/// Failures on stderr (and as GitHub annotations there), the result or `summary` (the
+/// `--json` document, as text ending in a newline) on stdout, and `--summary`.
 fn publish(
     cli: &Cli,
     config: &RunConfig,
     args: &RunArgs,
-    meta: &RunMeta<'_>,
+    summary: &str,
     report: &RunReport,
 ) -> Result<()> {
     if !config.quiet || !report.is_success() {
@@ -255,30 +274,29 @@ fn publish(
     if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
         eprint!("{}", redact::text(&report::github_annotations(report)));
     }
-    let summary =
-        (config.json || args.summary.is_some()).then(|| report::summary_json(meta, report));
-    let document = if config.json {
-        summary.clone()
-    } else {
-        report.output.as_ref().map(Value::to_json)
-    };
-    if let Some(doc) = document {
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "{}", redact::text(&pretty(&doc)));
+    let mut stdout = std::io::stdout().lock();
+    if config.json {
+        let _ = write!(stdout, "{}", redact::text(summary));
+    } else if let Some(result) = &report.output {
+        let _ = writeln!(stdout, "{}", redact::text(&pretty(&result.to_json())));
     }
-    if let (Some(path), Some(doc)) = (&args.summary, &summary) {
-        write_report(path, &pretty(doc))?;
+    drop(stdout);
+    if let Some(path) = &args.summary {
+        write_report(path, summary)?;
     }
     Ok(())
 }
 
-fn pretty(doc: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(doc).expect("invariant: JSON values serialize")
+fn pretty(doc: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(doc).expect("invariant: JSON documents serialize")
 }
 
 /// Writes a report file (`--summary`, `--junit`, `--metrics-textfile`) with secrets hidden.
 fn write_report(path: &Path, text: &str) -> Result<()> {
     let text = redact::text(text);
+    if text.ends_with('\n') {
+        return write_atomically(path, text.as_bytes());
+    }
     let mut bytes = text.as_bytes().to_vec();
     if !text.ends_with('\n') {
         bytes.push(b'\n');

@@ -120,6 +120,7 @@ pub(crate) fn event_json(event: &RunEvent, at: Duration) -> Value {
         RunEvent::RunFinished {
             is_success,
             duration,
+            ..
         } => (
             "run_finished",
             json!({ "status": if *is_success { "succeeded" } else { "failed" }, "duration_ms": millis(*duration) }),
@@ -176,6 +177,7 @@ mod tests {
         log.observe(&RunEvent::RunFinished {
             is_success: true,
             duration: Duration::ZERO,
+            interruption: None,
         });
         let text = std::fs::read_to_string(&path).unwrap();
         let kinds: Vec<String> = text

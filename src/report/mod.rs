@@ -14,7 +14,7 @@ mod summary;
 #[cfg(test)]
 mod test_reports;
 
-pub(crate) use console::ConsoleReporter;
+pub(crate) use console::{ConsoleReporter, fmt_duration};
 pub(crate) use describe::{
     DescribedFlow, describe_json, describe_mermaid, describe_text, list_json, list_text,
 };

@@ -2,13 +2,14 @@
 
 use std::io::Write;
 
+use serde::{Serialize, Serializer};
 use serde_json::json;
 
 use super::console::fmt_duration;
 use super::diagnostic::Sources;
 use crate::error::Diagnostic;
-use crate::events::Status;
-use crate::scheduler::{Interruption, RunReport};
+use crate::events::{Status, TaskError};
+use crate::scheduler::{Interruption, NodeReport, RunReport};
 
 /// Facts about the run that the scheduler does not know.
 pub(crate) struct RunMeta<'a> {
@@ -18,56 +19,94 @@ pub(crate) struct RunMeta<'a> {
     pub(crate) params: serde_json::Value,
 }
 
-pub(crate) fn summary_json(meta: &RunMeta<'_>, report: &RunReport) -> serde_json::Value {
-    let nodes: Vec<serde_json::Value> = report
-        .nodes
-        .iter()
-        .map(|n| {
-            let mut v = json!({
-                "name": n.name,
-                "task": n.task,
-                "status": n.status,
-                "attempts": n.attempts,
-                "start_ms": n.started_ms,
-                "duration_ms": millis(n.duration),
-            });
-            if let Some(e) = &n.error {
-                v["error"] = serde_json::to_value(e).unwrap_or_default();
-            }
-            if let Some(r) = &n.reason {
-                v["reason"] = json!(r);
-            }
-            if !n.history.is_empty() {
-                let history: Vec<serde_json::Value> = n
-                    .history
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let mut entry = json!({ "attempt": i + 1, "status": a.status, "duration_ms": millis(a.duration) });
-                        if let Some(e) = &a.error {
-                            entry["error"] = serde_json::to_value(e).unwrap_or_default();
-                        }
-                        entry
-                    })
-                    .collect();
-                v["history"] = json!(history);
-            }
-            v
-        })
-        .collect();
-    json!({
-        "schema": 1,
-        "run_id": meta.run_id,
-        "flow": meta.flow,
-        "file": meta.file,
-        "params": meta.params,
-        "status": if report.is_success() { "succeeded" } else { "failed" },
-        "interrupted": report.interruption,
-        "duration_ms": millis(report.duration),
-        "counts": counts(report),
-        "nodes": nodes,
-        "result": report.output.as_ref().map(crate::script::Value::to_json),
-    })
+/// The `run --json` document (also `--summary` and the run's `summary.json`). It borrows from
+/// the report and is serialized straight to its destination: a run of 100,000 nodes would
+/// spend far longer building a `serde_json::Value` tree first.
+#[derive(Serialize)]
+pub(crate) struct RunSummary<'a> {
+    schema: u32,
+    run_id: &'a str,
+    flow: &'a str,
+    file: &'a str,
+    params: &'a serde_json::Value,
+    status: &'static str,
+    interrupted: Option<Interruption>,
+    duration_ms: f64,
+    counts: serde_json::Map<String, serde_json::Value>,
+    #[serde(serialize_with = "nodes")]
+    nodes: &'a [NodeReport],
+    result: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct NodeSummary<'a> {
+    name: &'a str,
+    task: &'a Option<String>,
+    status: Status,
+    attempts: u32,
+    start_ms: Option<u64>,
+    duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a TaskError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    history: Vec<AttemptSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct AttemptSummary<'a> {
+    attempt: usize,
+    status: Status,
+    duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a TaskError>,
+}
+
+pub(crate) fn summary_json<'a>(meta: &'a RunMeta<'a>, report: &'a RunReport) -> RunSummary<'a> {
+    RunSummary {
+        schema: 1,
+        run_id: meta.run_id,
+        flow: meta.flow,
+        file: meta.file,
+        params: &meta.params,
+        status: if report.is_success() {
+            "succeeded"
+        } else {
+            "failed"
+        },
+        interrupted: report.interruption,
+        duration_ms: millis(report.duration),
+        counts: counts(report),
+        nodes: &report.nodes,
+        result: report.output.as_ref().map(crate::script::Value::to_json),
+    }
+}
+
+fn nodes<S: Serializer>(nodes: &&[NodeReport], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(nodes.iter().map(|n| {
+        NodeSummary {
+            name: &n.name,
+            task: &n.task,
+            status: n.status,
+            attempts: n.attempts,
+            start_ms: n.started_ms,
+            duration_ms: millis(n.duration),
+            error: n.error.as_ref(),
+            reason: n.reason.as_deref(),
+            history: n
+                .history
+                .iter()
+                .enumerate()
+                .map(|(i, a)| AttemptSummary {
+                    attempt: i + 1,
+                    status: a.status,
+                    duration_ms: millis(a.duration),
+                    error: a.error.as_ref(),
+                })
+                .collect(),
+        }
+    }))
 }
 
 fn millis(d: std::time::Duration) -> f64 {
@@ -212,4 +251,45 @@ fn escape_data(s: &str) -> String {
 /// Escapes a property value of a workflow command.
 fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::TaskError;
+    use crate::report::test_reports::{node, run};
+
+    fn sample() -> RunReport {
+        let mut failed = node("f.rhai", 1, "load", Status::Failed, 20);
+        failed.error = Some(TaskError::new("boom"));
+        failed.attempts = 2;
+        let mut skipped = node("f.rhai", 2, "report", Status::Skipped, 0);
+        skipped.reason = Some("`load` failed".into());
+        skipped.started_ms = None;
+        skipped.task = None;
+        let mut report = run(vec![
+            node("f.rhai", 0, "fetch", Status::Succeeded, 5),
+            failed,
+            skipped,
+        ]);
+        report.interruption = Some(Interruption::Sigint);
+        report.output = Some(crate::script::Value::from_json(&json!({"b": 1, "a": [2]})));
+        report
+    }
+
+    #[test]
+    fn the_summary_document_is_stable() {
+        let meta = RunMeta {
+            run_id: "r1",
+            flow: "main",
+            file: "f.rhai",
+            params: json!({ "day": "mon" }),
+        };
+        let report = sample();
+        let text = serde_json::to_string(&summary_json(&meta, &report)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"schema":1,"run_id":"r1","flow":"main","file":"f.rhai","params":{"day":"mon"},"status":"failed","interrupted":"sigint","duration_ms":1500.0,"counts":{"succeeded":1,"cached":0,"failed":1,"timed_out":0,"skipped":1,"cancelled":0},"nodes":[{"name":"fetch","task":"fetch","status":"succeeded","attempts":1,"start_ms":0,"duration_ms":5.0},{"name":"load","task":"load","status":"failed","attempts":2,"start_ms":0,"duration_ms":20.0,"error":{"message":"boom"}},{"name":"report","task":null,"status":"skipped","attempts":0,"start_ms":null,"duration_ms":0.0,"reason":"`load` failed"}],"result":{"a":[2],"b":1}}"#
+        );
+    }
 }

@@ -16,7 +16,7 @@ pub(crate) use batch::BATCH_BUDGET;
 pub(crate) use dispatcher::run;
 
 use crate::dag::{Limit, Node, NodeId};
-pub(crate) use crate::events::Observe;
+pub(crate) use crate::events::{Interruption, Observe};
 use crate::events::{Status, TaskError, Upstream};
 use crate::script::{Expansion, FailurePolicy, Value};
 
@@ -226,15 +226,6 @@ pub(crate) struct RunLimits {
     /// How long trusted-fast calls may run on the dispatcher's thread per wake-up
     /// ([`BATCH_BUDGET`] in a real run).
     pub(crate) in_place_budget: Duration,
-}
-
-/// Why a run stopped early, if it did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Interruption {
-    Timeout,
-    Sigint,
-    Sigterm,
 }
 
 /// What happened to one node.

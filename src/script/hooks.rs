@@ -66,6 +66,7 @@ impl HookRunner {
             RunEvent::RunFinished {
                 is_success,
                 duration,
+                ..
             } => {
                 m.insert(
                     "status".into(),

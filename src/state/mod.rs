@@ -16,6 +16,8 @@
 
 pub(crate) mod artifacts;
 mod atomic;
+pub(crate) mod journal;
+pub(crate) mod runs;
 pub(crate) mod secret_key;
 
 use std::path::{Path, PathBuf};

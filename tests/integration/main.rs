@@ -19,6 +19,7 @@ mod process;
 mod reports;
 mod retries_timeouts;
 mod run;
+mod runs;
 mod scheduling;
 mod secrets;
 mod shell;

@@ -394,6 +394,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         self.observer.observe(&RunEvent::RunFinished {
             is_success,
             duration,
+            interruption: self.interruption,
         });
         let nodes = self
             .states
