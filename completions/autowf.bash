@@ -1032,7 +1032,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1088,10 @@ _autowf() {
                     ;;
                 --on-failure)
                     COMPREPLY=($(compgen -W "fail_fast keep_going" -- "${cur}"))
+                    return 0
+                    ;;
+                --resume)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

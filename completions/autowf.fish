@@ -57,6 +57,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l junit -d 'Write a 
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l metrics-textfile -d 'Write run metrics to FILE in the Prometheus text format (for node_exporter\'s textfile collector; name it `*.prom`)' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l on-failure -d 'What a failed task does to the rest of the run [default: the flow\'s `on_failure`, else fail_fast]' -r -f -a "fail_fast\t''
 keep_going\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l resume -d 'Continue an earlier run of this flow (`last`, the default, or a run id or prefix): reuse the results of its succeeded nodes whose key still matches, run the rest' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"

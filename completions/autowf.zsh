@@ -50,6 +50,7 @@ _arguments "${_arguments_options[@]}" : \
 '--junit=[Write a JUnit XML report to FILE\: one test case per node, for CI test reports]:FILE:_files' \
 '--metrics-textfile=[Write run metrics to FILE in the Prometheus text format (for node_exporter'\''s textfile collector; name it \`*.prom\`)]:FILE:_files' \
 '--on-failure=[What a failed task does to the rest of the run \[default\: the flow'\''s \`on_failure\`, else fail_fast\]]:ON_FAILURE:(fail_fast keep_going)' \
+'(--dry-run)--resume=[Continue an earlier run of this flow (\`last\`, the default, or a run id or prefix)\: reuse the results of its succeeded nodes whose key still matches, run the rest]::RUN:_default' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \

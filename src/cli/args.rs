@@ -180,6 +180,10 @@ pub(crate) struct RunArgs {
     /// and why (with --json, as a JSON document).
     #[arg(long)]
     pub(crate) dry_run: bool,
+    /// Continue an earlier run of this flow (`last`, the default, or a run id or prefix):
+    /// reuse the results of its succeeded nodes whose key still matches, run the rest.
+    #[arg(long, value_name = "RUN", num_args = 0..=1, require_equals = true, default_missing_value = "last", conflicts_with = "dry_run")]
+    pub(crate) resume: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +272,7 @@ impl RunArgs {
             no_cache: false,
             refresh: false,
             dry_run: false,
+            resume: None,
         }
     }
 }

@@ -11,15 +11,17 @@ use super::dispatch::{TASK_STACK_BYTES, absolute_dir, build_graph, new_run_id};
 use crate::cache::{CacheMode, CacheStore};
 use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
+use crate::error::Diagnostic;
 use crate::error::{Error, Result, exit};
-use crate::executor::{LocalExecutor, RunCache, tree};
+use crate::executor::{LocalExecutor, Resume, RunCache, tree};
 use crate::redact::{self, LineWriter};
 use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter, RunMeta};
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
-use crate::state::journal::{JOURNAL_FILE, JournalWriter, RunFacts};
-use crate::state::runs::SUMMARY_FILE;
+use crate::state::artifacts::RunArtifacts;
+use crate::state::journal::{JOURNAL_FILE, JournalSummary, JournalWriter, RunFacts, read_journal};
+use crate::state::runs::{SUMMARY_FILE, resolve_run};
 use crate::state::{StateDir, write_atomically};
 
 /// How long the end-of-run sweep may take to stop what tasks left behind.
@@ -52,6 +54,11 @@ pub(super) fn run(
         None if args.lock.is_some() => return Ok(exit::OK),
         None => None,
     };
+    // Read before this run's directory exists, so that `last` means the run before it.
+    let resume = match &args.resume {
+        Some(query) => Some(Arc::new(earlier_run(&config, args, &spec, query)?)),
+        None => None,
+    };
     let info = run_info(&config, args, &spec, &built, &run_id, true)?;
     let cache = open_cache(&script, &dag, &info, mode, &spec.name)?;
     crate::tasklog::init(&info.run_dir.join("logs"));
@@ -62,7 +69,7 @@ pub(super) fn run(
         observer.0.push(Box::new(hooks));
     }
     let started_unix = unix_now();
-    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()), None);
+    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()), resume);
     let report = execute(
         &config,
         &spec,
@@ -122,6 +129,50 @@ fn open_cache(
             .map_err(|source| Error::WriteFile { path: dir, source })?;
     }
     Ok(Arc::new(RunCache::new(store, mode, flow.to_owned())))
+}
+
+/// `--resume`: what the earlier run `query` (`last`, an id or a prefix) of this flow left —
+/// the key and result of each node its journal records as succeeded.
+fn earlier_run(config: &RunConfig, args: &RunArgs, spec: &FlowSpec, query: &str) -> Result<Resume> {
+    let state = StateDir::new(config.state_dir(&absolute_dir(&args.file)?));
+    let id = resolve_run(&state, query)?;
+    let path = state.run(&id).join(JOURNAL_FILE);
+    // A run killed before it wrote anything recorded nothing to reuse: everything runs.
+    let journal = match read_journal(&path) {
+        Ok((journal, warnings)) => {
+            for w in warnings {
+                tracing::warn!("{w}");
+            }
+            journal
+        }
+        Err(Error::ReadFile { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!("run `{id}` has no journal: nothing to reuse, every node runs");
+            JournalSummary::default()
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(flow) = journal.started.as_ref().map(|s| s.flow.as_str()) {
+        if flow != spec.name {
+            return Err(Error::invalid(Diagnostic::new(format!(
+                "cannot resume run `{id}` as flow `{}`: it is a run of flow `{flow}`",
+                spec.name
+            ))));
+        }
+    }
+    let succeeded = journal
+        .nodes
+        .into_iter()
+        .filter_map(|n| {
+            let f = n.finished?;
+            let ok = f.status.is_success();
+            match (ok, f.key, f.result) {
+                (true, Some(key), Some(result)) => Some((n.name, (Arc::from(key), result))),
+                _ => None,
+            }
+        })
+        .collect();
+    let earlier = RunArtifacts::new(&state, &id);
+    Ok(Resume::new(id, succeeded, &earlier))
 }
 
 /// Where the run keeps its files (created unless `create` is false, for `--dry-run`), and

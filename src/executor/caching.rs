@@ -64,7 +64,7 @@ fn ttl_of(node: &Node) -> Option<Duration> {
 /// What the cache says about a node's key.
 pub(crate) enum Verdict {
     /// An entry to use, and how to describe it ("cached, computed 3m ago").
-    Hit { entry: Entry, note: String },
+    Hit { entry: Box<Entry>, note: String },
     /// No usable entry, and why ("argument 2 changed", "no previous entry").
     Miss { reason: String },
 }
@@ -82,7 +82,10 @@ impl RunCache {
         let reason = match self.store.get(key, ttl_of(node)) {
             Lookup::Hit(entry) => {
                 let note = format!("cached, computed {} ago", cache::fmt_age(entry.age(now)));
-                return Verdict::Hit { entry, note };
+                return Verdict::Hit {
+                    entry: Box::new(entry),
+                    note,
+                };
             }
             Lookup::Expired(entry) => format!(
                 "cache_ttl expired (computed {} ago)",

@@ -17,6 +17,7 @@ mod otel;
 mod params;
 mod process;
 mod reports;
+mod resume;
 mod retries_timeouts;
 mod run;
 mod runs;
