@@ -94,6 +94,50 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<FileValues, Vec<Diagnosti
     }
 }
 
+/// The keys without a flag that `AUTOWF_*` variables can also set (the others have flags,
+/// whose variables clap reads), with their variables.
+pub(super) const ENV_KEYS: [(&str, &str); 6] = [
+    ("flows-dir", "AUTOWF_FLOWS_DIR"),
+    ("log-level", "AUTOWF_LOG_LEVEL"),
+    ("retries", "AUTOWF_RETRIES"),
+    ("timeout", "AUTOWF_TIMEOUT"),
+    ("kill-grace", "AUTOWF_KILL_GRACE"),
+    ("default-executor", "AUTOWF_DEFAULT_EXECUTOR"),
+];
+
+/// The environment's layer: the [`ENV_KEYS`] variables that are set, checked like the same
+/// keys in a file. A value's "position" is its variable's name.
+pub(super) fn from_env(
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<FileValues, Vec<Diagnostic>> {
+    let mut values = FileValues::default();
+    let mut errors = Vec::new();
+    for (key, name) in ENV_KEYS {
+        let Some(text) = var(name) else { continue };
+        // Integers arrive as text: give `retries` its number so the file's check applies.
+        let value = match text.trim().parse::<i64>() {
+            Ok(n) if key == "retries" => toml::Value::Integer(n),
+            _ => toml::Value::String(text.clone()),
+        };
+        let at = SourceLoc {
+            file: name.into(),
+            line: 0,
+            column: 0,
+        };
+        let cwd = Path::new("");
+        if let Err(message) = set(&mut values, key, &value, at, cwd) {
+            errors.push(Diagnostic::new(format!(
+                "invalid {name}={text:?}: {message}"
+            )));
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
 /// One of a few names; a wrong one gets the list, and a wrong string is quoted back.
 pub(super) fn one_of<T: Copy>(
     key: &str,

@@ -409,11 +409,14 @@ impl std::fmt::Display for Source {
     }
 }
 
-/// The configuration files that apply to a flow: the user's and the project's.
+/// The configuration files that apply to a flow (the user's and the project's), and the
+/// `AUTOWF_*` variables of keys that have no flag.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Layers {
     /// Lowest first: the user's `config.toml`, then the project's `autowf.toml`.
     files: Vec<FileValues>,
+    /// Above the files: `AUTOWF_RETRIES`, `AUTOWF_LOG_LEVEL`, ... (see `file::ENV_KEYS`).
+    env: FileValues,
 }
 
 /// The user's configuration file: `config.toml` in `autowf/` of the user's config directory.
@@ -453,14 +456,22 @@ impl Layers {
             })?;
             files.push(file::parse(&path, &text).map_err(Error::Invalid)?);
         }
-        Ok(Self { files })
+        let env = file::from_env(|name| std::env::var(name).ok()).map_err(Error::Invalid)?;
+        Ok(Self { files, env })
     }
 
-    /// The highest file layer's value for a key.
+    /// The highest layer's value for a key: its `AUTOWF_*` variable, else the files.
     fn pick<T: Clone>(
         &self,
         get: impl Fn(&FileValues) -> &Option<(T, SourceLoc)>,
     ) -> Option<(T, Source)> {
+        if let Some((v, at)) = get(&self.env).clone() {
+            let var = file::ENV_KEYS
+                .iter()
+                .find(|(_, name)| **name == *at.file)
+                .map_or("AUTOWF_*", |(_, name)| *name);
+            return Some((v, Source::Env(var)));
+        }
         self.files
             .iter()
             .rev()

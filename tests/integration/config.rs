@@ -207,3 +207,81 @@ fn flows_dir_is_where_list_and_describe_look_without_a_file() {
         out.stdout()
     );
 }
+
+#[test]
+fn keys_without_a_flag_take_their_autowf_variable_over_the_files() {
+    let out = layered()
+        .env("AUTOWF_RETRIES", "4")
+        .env("AUTOWF_TIMEOUT", "2m")
+        .env("AUTOWF_KILL_GRACE", "1s")
+        .env("AUTOWF_DEFAULT_EXECUTOR", "process")
+        .env("AUTOWF_LOG_LEVEL", "warn")
+        .args(["config", "proj/sub/f.rhai"])
+        .run();
+    out.code(0);
+    let s = out.stdout();
+    // Each one over the file layer that sets the same key.
+    assert!(
+        line_of(s, "retries").ends_with("4  (environment AUTOWF_RETRIES)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "timeout").ends_with("2m  (environment AUTOWF_TIMEOUT)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "kill-grace").ends_with("1s  (environment AUTOWF_KILL_GRACE)"),
+        "{s}"
+    );
+    assert!(
+        line_of(s, "default-executor").ends_with("process  (environment AUTOWF_DEFAULT_EXECUTOR)"),
+        "{s}"
+    );
+    // A flag still wins over the variable.
+    let out = layered()
+        .env("AUTOWF_LOG_LEVEL", "warn")
+        .args(["config", "proj/sub/f.rhai", "-v"])
+        .run();
+    assert!(line_of(out.stdout(), "log-level").ends_with("verbose  (flag --verbose)"));
+}
+
+#[test]
+fn an_autowf_variable_reaches_the_run() {
+    let t = Test::new().flow(
+        "main.rhai",
+        r#"
+            fn flaky() { if ctx().attempt < 3 { throw "not yet"; } ctx().attempt }
+            task(flaky, #{ retry_backoff: "1ms" });
+            fn main() { flaky() }
+            flow(main);
+        "#,
+    );
+    t.clone().args(["run", "main.rhai", "-q"]).run().code(1);
+    t.clone()
+        .env("AUTOWF_RETRIES", "2")
+        .env("AUTOWF_LOG_LEVEL", "warn")
+        .args(["run", "main.rhai"])
+        .run()
+        .code(0)
+        .stdout_is("3\n")
+        .stderr_is("");
+}
+
+#[test]
+fn a_bad_autowf_variable_is_a_usage_error_naming_it() {
+    Test::new()
+        .flow("main.rhai", FLOW)
+        .env("AUTOWF_TIMEOUT", "soon")
+        .args(["run", "main.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains("AUTOWF_TIMEOUT")
+        .stderr_contains("not a duration");
+    Test::new()
+        .flow("main.rhai", FLOW)
+        .env("AUTOWF_DEFAULT_EXECUTOR", "cluster")
+        .args(["run", "main.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains("`default-executor` expects \"thread\" or \"process\"");
+}
