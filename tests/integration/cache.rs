@@ -2,7 +2,6 @@
 //! `--no-cache` and `--refresh`, damaged entries, concurrent runs on one store, runs killed
 //! mid-write, and `autowf cache ls | rm | gc | verify`.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::Test;
@@ -381,18 +380,6 @@ fn an_unwritable_cache_directory_is_an_environment_error_before_anything_runs() 
     assert!(!t.path().join("ran.txt").exists());
 }
 
-/// The `autowf` binary, for tests that run it from several threads.
-fn autowf(dir: &std::path::Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_autowf"));
-    c.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    c
-}
-
 const MANY_FLOW: &str = r#"
     fn piece(i) { let s = ""; for n in 0..200 { s += `${i}:${n};`; } s }
     task(piece, #{ cache_ttl: "1h" });
@@ -410,10 +397,9 @@ fn eight_concurrent_runs_on_one_store_leave_only_sound_entries() {
     let dir = t.path();
     let children: Vec<_> = (0..8)
         .map(|_| {
-            autowf(&dir)
+            t.clone()
                 .args(["run", "main.rhai", "--refresh", "-j", "4"])
                 .spawn()
-                .unwrap()
         })
         .collect();
     for mut c in children {
@@ -432,17 +418,16 @@ fn eight_concurrent_runs_on_one_store_leave_only_sound_entries() {
 #[test]
 fn runs_killed_at_random_moments_never_leave_a_damaged_entry() {
     let t = Test::new().flow("main.rhai", MANY_FLOW);
-    let dir = t.path();
     // A cheap deterministic spread of kill times over the run (0-60 ms).
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..50 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut child = autowf(&dir)
+        let mut child = t
+            .clone()
             .args(["run", "main.rhai", "--refresh", "-j", "2"])
-            .spawn()
-            .unwrap();
+            .spawn();
         std::thread::sleep(Duration::from_micros(seed % 60_000));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();

@@ -2,7 +2,6 @@
 //! rest runs. Including after runs killed with SIGKILL at random moments.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use crate::support::Test;
@@ -217,16 +216,7 @@ fn after_a_sigkill_at_any_moment_resume_runs_exactly_what_was_not_recorded() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let _ = std::fs::remove_file(dir.join("ran.txt"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_autowf"))
-            .args(["run", "main.rhai", "-j", "2"])
-            .current_dir(&dir)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = t.clone().args(["run", "main.rhai", "-j", "2"]).spawn();
         std::thread::sleep(Duration::from_micros(seed % 150_000));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();

@@ -2,7 +2,6 @@
 //! `autowf runs show`, and what a killed run leaves behind.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -334,17 +333,7 @@ fn a_killed_run_is_incomplete_and_its_journal_readable() {
         ",
     );
     let dir = test.path();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_autowf"))
-        .args(["run", "main.rhai"])
-        .current_dir(&dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start autowf");
+    let mut child = test.clone().args(["run", "main.rhai"]).spawn();
     // The journal reaches the file while the run goes on: wait for `slow` to have started.
     let started = Instant::now();
     let journal_path = loop {

@@ -96,8 +96,9 @@ impl Test {
         self
     }
 
-    /// Runs `autowf` in the temp directory and captures what it did.
-    pub(crate) fn run(&self) -> Output {
+    /// The `autowf` invocation: in the temp directory, with a cleared environment (PATH,
+    /// NO_COLOR and what `env` added) and no stdin.
+    pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_autowf"));
         command
             .args(&self.args)
@@ -106,9 +107,24 @@ impl Test {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Starts `autowf` without waiting for it, its output discarded: for tests that run
+    /// several at once or kill it.
+    pub(crate) fn spawn(&self) -> std::process::Child {
+        self.command()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the autowf binary")
+    }
+
+    /// Runs `autowf` in the temp directory and captures what it did.
+    pub(crate) fn run(&self) -> Output {
+        let mut command = self.command();
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let (code, stdout, stderr) = run_with_watchdog(&mut command);
         Output {
             dir: self.dir.clone(),
