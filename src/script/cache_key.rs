@@ -2,12 +2,12 @@
 //! the `cache_key` closure), plus the options and input files that change a result.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use rhai::{Dynamic, FnPtr};
 
 use super::fingerprint::Fingerprints;
-use super::options::EnvValue;
+use super::options::{EnvValue, OutputFormat};
 use super::payload::PayloadKind;
 use super::running;
 use super::runtime::{Attempt, Runtime};
@@ -115,19 +115,24 @@ impl Runtime {
             _ => return Err(TaskError::new("internal error: this node has no cache key")),
         }
         let o = &node.options;
-        let mut options = blake3::Hasher::new();
-        // A secret in `env` enters by its keyed hash, never as text.
-        let env: Vec<(&String, String)> = o
-            .env
-            .iter()
-            .map(|(k, v)| match v {
-                EnvValue::Text(t) => Ok((k, format!("{t:?}"))),
-                EnvValue::Secret(s) => keyed(key, s).map(|d| (k, format!("secret:{d}"))),
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|why| not_data(task_name, &format!("the `env` option {why}")))?;
-        options.update(format!("{env:?}|{:?}|{:?}", o.cwd, o.output).as_bytes());
-        sink.part("options", options.finalize().to_hex().as_str());
+        if o.env.is_empty() && o.cwd.is_none() && o.output == OutputFormat::Text {
+            // Most nodes: the digest of the default options, made once.
+            static DEFAULT: LazyLock<String> =
+                LazyLock::new(|| options_digest(&[], None, OutputFormat::Text));
+            sink.part("options", &DEFAULT);
+        } else {
+            // A secret in `env` enters by its keyed hash, never as text.
+            let env: Vec<(&String, String)> = o
+                .env
+                .iter()
+                .map(|(k, v)| match v {
+                    EnvValue::Text(t) => Ok((k, format!("{t:?}"))),
+                    EnvValue::Secret(s) => keyed(key, s).map(|d| (k, format!("secret:{d}"))),
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|why| not_data(task_name, &format!("the `env` option {why}")))?;
+            sink.part("options", &options_digest(&env, o.cwd.as_deref(), o.output));
+        }
         if !o.inputs.is_empty() {
             let files = cache::hash_inputs(&o.inputs, &self.info.flow_dir).map_err(|why| {
                 TaskError::new(format!(
@@ -179,6 +184,13 @@ impl Runtime {
         sink.part("cache_key", h.finalize().to_hex().as_str());
         Ok(())
     }
+}
+
+/// The options that change a result: `env` (secrets already replaced by keyed hashes),
+/// `cwd` and `output`.
+fn options_digest(env: &[(&String, String)], cwd: Option<&str>, output: OutputFormat) -> String {
+    let text = format!("{env:?}|{cwd:?}|{output:?}");
+    blake3::hash(text.as_bytes()).to_hex().to_string()
 }
 
 fn not_data(task: &str, what: &str) -> TaskError {
