@@ -5,8 +5,9 @@
 # and `munge` (this script installs nothing).
 #
 # Usage: .ci/slurm-up.sh [STATE_DIR]
-# On success the last two lines are `SLURM_CONF=<path>` and `NSENTER=<prefix>`; the same
-# values are kept in STATE_DIR/env for .ci/slurm-down.sh and for callers.
+# On success it prints two shell assignments, `SLURM_CONF='<path>'` and `NSENTER='<prefix>'`,
+# and keeps them in STATE_DIR/env for callers to source. Clients (sinfo, sbatch, the tests)
+# must run under that prefix with SLURM_CONF set.
 set -euo pipefail
 
 netns=${AUTOWF_SLURM_NETNS:-autowf-slurm}
@@ -85,7 +86,7 @@ echo $! >"$state/pids/slurmctld.started"
 $ns /usr/sbin/slurmd -D -f "$conf" >"$state/logs/slurmd.out" 2>&1 &
 echo $! >"$state/pids/slurmd.started"
 
-printf 'SLURM_CONF=%s\nNSENTER=%s\n' "$conf" "$ns" >"$state/env"
+printf "SLURM_CONF='%s'\nNSENTER='%s'\n" "$conf" "$ns" >"$state/env"
 for _ in $(seq 150); do
     if SLURM_CONF=$conf $ns sinfo -h -o %t 2>/dev/null | grep -qx idle; then
         SLURM_CONF=$conf $ns sinfo >&2

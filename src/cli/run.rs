@@ -87,9 +87,7 @@ pub(super) fn run(
         executor,
         observer,
     );
-    if needs_slurm {
-        slurm.cancel_leftovers();
-    }
+    slurm.cancel_leftovers();
     let report = report?;
     let meta = RunMeta {
         run_id: &run_id,

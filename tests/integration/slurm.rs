@@ -78,7 +78,11 @@ fn shell_and_rhai_tasks_on_slurm_give_the_local_result() {
         .args(["run", "main.rhai", "--executor", "slurm"])
         .run();
     slurm.code(0).stdout_is(local.stdout());
-    assert!(local.stdout().contains("\"TOTAL IS 10\""), "{}", local.stdout());
+    assert!(
+        local.stdout().contains("\"TOTAL IS 10\""),
+        "{}",
+        local.stdout()
+    );
     // Each node ran as a job: its script and output are in the run directory.
     let runs = test_run_dirs(&test.path());
     assert!(
@@ -159,7 +163,11 @@ fn a_sub_minute_timeout_stops_the_job_in_seconds() {
     out.code(1);
     assert_eq!(out.summary().status("slow"), "timed_out");
     // Slurm's own limit works in minutes; this one must not have been what stopped it.
-    assert!(started.elapsed() < Duration::from_secs(40), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(queued("autowf:timed:").is_empty());
 }
 
@@ -250,7 +258,12 @@ fn a_runtime_fan_out_of_20_runs_as_parallel_jobs() {
     // The most jobs running at one moment: one after another this would be 1.
     let most = spans
         .iter()
-        .map(|(start, _)| spans.iter().filter(|(a, b)| a <= start && start < b).count())
+        .map(|(start, _)| {
+            spans
+                .iter()
+                .filter(|(a, b)| a <= start && start < b)
+                .count()
+        })
         .max()
         .unwrap_or(0);
     assert!(most >= 4, "at most {most} jobs ran at once: {spans:?}");
