@@ -610,7 +610,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__config)
-            opts="-j -q -v -h -V --json --jobs --max-dynamic-tasks --on-failure --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-j -q -v -h -V --json --jobs --max-dynamic-tasks --on-failure --executor --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +630,10 @@ _autowf() {
                     ;;
                 --on-failure)
                     COMPREPLY=($(compgen -W "fail_fast keep_going" -- "${cur}"))
+                    return 0
+                    ;;
+                --executor)
+                    COMPREPLY=($(compgen -W "local slurm" -- "${cur}"))
                     return 0
                     ;;
                 --color)
@@ -1032,7 +1036,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --executor --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1056,6 +1060,10 @@ _autowf() {
                     ;;
                 -j)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --executor)
+                    COMPREPLY=($(compgen -W "local slurm" -- "${cur}"))
                     return 0
                     ;;
                 --timeout)

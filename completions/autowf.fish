@@ -48,6 +48,8 @@ complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this 
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s j -l jobs -d 'How many tasks run at once [default: number of CPUs]' -r
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l executor -d 'Where tasks run: `local` (this machine) or `slurm` (batch jobs through sbatch); a task\'s `executor` option overrides it [default: the `executor` setting, else local]' -r -f -a "local\t'Threads and child processes of this autowf'
+slurm\t'Batch jobs submitted with sbatch'"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l timeout -d 'Stop the whole run after this long (e.g. "30s", "2h"); exit code 124' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l max-dynamic-tasks -d 'Most nodes that `.map` and `.then` may add while the flow runs' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l lock -d 'One run at a time per flow and state directory: `fail` (exit 4, the default), `skip` (exit 0), `wait` or `wait=DURATION` when another run holds the lock' -r
@@ -70,7 +72,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l refresh -d 'Recomp
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l dry-run -d 'Run nothing: print, for each node, whether it would run or be taken from the cache, and why (with --json, as a JSON document)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
-complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s p -l param -d 'Set a flow parameter (repeatable); typed by the parameter\'s default' -r
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l params-file -d 'Read parameters from a TOML or JSON file; `-p` wins over it' -r -F
@@ -115,6 +117,8 @@ complete -c autowf -n "__fish_autowf_using_subcommand config" -s j -l jobs -d 'A
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l max-dynamic-tasks -d 'As for `run`' -r
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l on-failure -d 'As for `run`' -r -f -a "fail_fast\t''
 keep_going\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l executor -d 'As for `run`' -r -f -a "local\t'Threads and child processes of this autowf'
+slurm\t'Batch jobs submitted with sbatch'"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -124,7 +128,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'W
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
-complete -c autowf -n "__fish_autowf_using_subcommand config" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''

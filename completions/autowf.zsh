@@ -42,6 +42,8 @@ _arguments "${_arguments_options[@]}" : \
 '--params-file=[Read parameters from a TOML or JSON file; \`-p\` wins over it]:FILE:_files' \
 '-j+[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
 '--jobs=[How many tasks run at once \[default\: number of CPUs\]]:JOBS:_default' \
+'--executor=[Where tasks run\: \`local\` (this machine) or \`slurm\` (batch jobs through sbatch); a task'\''s \`executor\` option overrides it \[default\: the \`executor\` setting, else local\]]:EXECUTOR:((local\:"Threads and child processes of this autowf"
+slurm\:"Batch jobs submitted with sbatch"))' \
 '--timeout=[Stop the whole run after this long (e.g. "30s", "2h"); exit code 124]:DURATION:_default' \
 '--max-dynamic-tasks=[Most nodes that \`.map\` and \`.then\` may add while the flow runs]:N:_default' \
 '--lock=[One run at a time per flow and state directory\: \`fail\` (exit 4, the default), \`skip\` (exit 0), \`wait\` or \`wait=DURATION\` when another run holds the lock]::MODE:_default' \
@@ -62,8 +64,8 @@ _arguments "${_arguments_options[@]}" : \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 ':file -- The flow script:_files' \
@@ -136,6 +138,8 @@ _arguments "${_arguments_options[@]}" : \
 '--jobs=[As for \`run\`]:JOBS:_default' \
 '--max-dynamic-tasks=[As for \`run\`]:N:_default' \
 '--on-failure=[As for \`run\`]:ON_FAILURE:(fail_fast keep_going)' \
+'--executor=[As for \`run\`]:EXECUTOR:((local\:"Threads and child processes of this autowf"
+slurm\:"Batch jobs submitted with sbatch"))' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
@@ -144,8 +148,8 @@ _arguments "${_arguments_options[@]}" : \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
 '*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
 '::file -- A flow file\: its directory decides which `autowf.toml` applies \[default\: this directory\]:_files' \

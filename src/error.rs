@@ -135,6 +135,13 @@ pub(crate) enum Error {
     },
     #[error("run `{query}` is ambiguous: it matches {} runs ({})", matches.len(), matches.join(", "))]
     AmbiguousRun { query: String, matches: Vec<String> },
+    /// The run needs Slurm, but its command-line tools are not installed here.
+    #[error(
+        "Slurm's tools were not found on PATH (missing: {}); the slurm executor needs sbatch, \
+         squeue and scancel",
+        missing.join(", ")
+    )]
+    SlurmToolsMissing { missing: Vec<&'static str> },
     /// A bug: the scheduler panicked. Reported, never hidden.
     #[error("internal error: the scheduler stopped unexpectedly ({0}); please report this")]
     SchedulerStopped(String),
@@ -153,6 +160,7 @@ impl Error {
             | Self::WriteFile { .. }
             | Self::StateLayout { .. }
             | Self::Runtime(_)
+            | Self::SlurmToolsMissing { .. }
             | Self::SchedulerStopped(_) => exit::ENVIRONMENT,
         }
     }

@@ -33,8 +33,12 @@ pub(crate) fn append(node: &str, line: &str) {
 /// A file name for a node: `/` of nested flows becomes `__`, other characters that are not
 /// safe in names become `_`.
 pub(crate) fn file_name(node: &str) -> String {
-    let safe: String = node
-        .replace('/', "__")
+    format!("{}.log", safe_name(node))
+}
+
+/// A node's name made safe for a file name (without an extension).
+pub(crate) fn safe_name(node: &str) -> String {
+    node.replace('/', "__")
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.#[]".contains(c) {
@@ -43,8 +47,7 @@ pub(crate) fn file_name(node: &str) -> String {
                 '_'
             }
         })
-        .collect();
-    format!("{safe}.log")
+        .collect()
 }
 
 #[cfg(test)]

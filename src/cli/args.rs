@@ -139,6 +139,10 @@ pub(crate) struct RunArgs {
     /// Print a run summary as JSON instead of the flow's result.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Where tasks run: `local` (this machine) or `slurm` (batch jobs through sbatch); a
+    /// task's `executor` option overrides it [default: the `executor` setting, else local].
+    #[arg(long, value_enum, env = "AUTOWF_EXECUTOR")]
+    pub(crate) executor: Option<ExecutorChoice>,
     /// Stop the whole run after this long (e.g. "30s", "2h"); exit code 124.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) timeout: Option<std::time::Duration>,
@@ -250,6 +254,9 @@ pub(crate) struct ConfigRunFlags {
     /// As for `run`.
     #[arg(long, value_enum, env = "AUTOWF_ON_FAILURE")]
     pub(crate) on_failure: Option<OnFailure>,
+    /// As for `run`.
+    #[arg(long, value_enum, env = "AUTOWF_EXECUTOR")]
+    pub(crate) executor: Option<ExecutorChoice>,
 }
 
 impl RunArgs {
@@ -264,6 +271,7 @@ impl RunArgs {
             timeout: None,
             max_dynamic_tasks: flags.max_dynamic_tasks,
             on_failure: flags.on_failure,
+            executor: flags.executor,
             lock: None,
             events: None,
             summary: None,
@@ -454,6 +462,15 @@ pub(crate) enum DescribeFormat {
 pub(crate) enum OnFailure {
     FailFast,
     KeepGoing,
+}
+
+/// Where tasks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExecutorChoice {
+    /// Threads and child processes of this autowf.
+    Local,
+    /// Batch jobs submitted with sbatch.
+    Slurm,
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {

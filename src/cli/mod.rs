@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
 
-pub(crate) use args::{Cli, GlobalArgs, LogFormat, OnFailure, RunArgs};
+pub(crate) use args::{Cli, ExecutorChoice, GlobalArgs, LogFormat, OnFailure, RunArgs};
 pub(crate) use logging::use_color;
 
 use crate::config::Layers;

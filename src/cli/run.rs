@@ -13,12 +13,12 @@ use crate::config::{Layers, RunConfig};
 use crate::dag::Dag;
 use crate::error::Diagnostic;
 use crate::error::{Error, Result, exit};
-use crate::executor::{LocalExecutor, Resume, RunCache, tree};
+use crate::executor::{LocalExecutor, Resume, RunCache, Slurm, tree};
 use crate::redact::{self, LineWriter};
 use crate::report::{self, ConsoleReporter, EventLog, Observers, ProgressReporter, RunMeta};
 use crate::runlock::{self, Acquired, LockMode, RunLock};
 use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
-use crate::script::{FlowBuild, FlowSpec, RunInfo, Script, Value};
+use crate::script::{ExecutorKind, FlowBuild, FlowSpec, RunInfo, Script, Value};
 use crate::state::artifacts::RunArtifacts;
 use crate::state::journal::{JOURNAL_FILE, JournalSummary, JournalWriter, RunFacts, read_journal};
 use crate::state::runs::{SUMMARY_FILE, resolve_run};
@@ -48,6 +48,11 @@ pub(super) fn run(
         let runtime = script.runtime(info);
         return super::plan::dry_run(&runtime, &cache, &dag, config.json);
     }
+    // Checked before anything exists or runs: a run that needs Slurm cannot start without it.
+    let needs_slurm = needs_slurm(&config, &script, &dag);
+    if needs_slurm {
+        crate::executor::check_slurm_tools()?;
+    }
     // Taken before the run directory exists, so a skipped run leaves nothing behind.
     let _lock = match take_lock(&config, args, &spec)? {
         Some(lock) => Some(lock),
@@ -69,7 +74,11 @@ pub(super) fn run(
         observer.0.push(Box::new(hooks));
     }
     let started_unix = unix_now();
-    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()), resume);
+    // Always there (it starts nothing until a job is submitted), so that a node made while
+    // the run goes, with `executor: "slurm"` in its options, finds it too.
+    let slurm = Arc::new(Slurm::new(&info, config.executor));
+    let executor = LocalExecutor::new(script.runtime(info), Some(cache.clone()), resume)
+        .with_slurm(slurm.clone());
     let report = execute(
         &config,
         &spec,
@@ -77,7 +86,9 @@ pub(super) fn run(
         built.output.clone(),
         executor,
         observer,
-    )?;
+    );
+    slurm.cancel_leftovers();
+    let report = report?;
     let meta = RunMeta {
         run_id: &run_id,
         flow: &spec.name,
@@ -94,6 +105,19 @@ pub(super) fn run(
         exit::OK if cache.write_failed() => Ok(exit::ENVIRONMENT),
         code => Ok(code),
     }
+}
+
+/// Whether the run uses Slurm as far as can be told before it starts: its executor, or a
+/// task or node whose options choose it.
+fn needs_slurm(config: &RunConfig, script: &Script, dag: &Dag) -> bool {
+    let is_slurm = |e: Option<ExecutorKind>| e == Some(ExecutorKind::Slurm);
+    config.executor == ExecutorKind::Slurm
+        || dag.nodes().iter().any(|n| is_slurm(n.options.executor))
+        || script
+            .registry
+            .tasks
+            .iter()
+            .any(|t| is_slurm(t.options.executor))
 }
 
 fn cache_mode(args: &RunArgs) -> CacheMode {

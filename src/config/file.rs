@@ -11,12 +11,13 @@ use toml::Spanned;
 use super::{LogLevel, secrets};
 use crate::cli::LogFormat;
 use crate::error::{Diagnostic, SourceLoc};
-use crate::script::{FailurePolicy, RunIn, suggest};
+use crate::script::{ExecutorKind, FailurePolicy, RunIn, suggest};
 use crate::secrets::Provider;
 
 /// Every key a configuration file may set.
 pub(crate) const KEYS: &[&str] = &[
     "default-executor",
+    "executor",
     "flows-dir",
     "jobs",
     "kill-grace",
@@ -43,6 +44,7 @@ pub(crate) struct FileValues {
     pub(crate) timeout: Option<(Duration, SourceLoc)>,
     pub(crate) kill_grace: Option<(Duration, SourceLoc)>,
     pub(crate) run_in: Option<(RunIn, SourceLoc)>,
+    pub(crate) executor: Option<(ExecutorKind, SourceLoc)>,
     pub(crate) pools: Option<(BTreeMap<String, u32>, SourceLoc)>,
     pub(crate) log_format: Option<(LogFormat, SourceLoc)>,
     pub(crate) log_level: Option<(LogLevel, SourceLoc)>,
@@ -225,6 +227,13 @@ fn set(
             let choices = [("thread", RunIn::Thread), ("process", RunIn::Process)];
             v.run_in = Some((one_of(key, value, &choices)?, at));
         }
+        "executor" => {
+            let choices = [
+                ("local", ExecutorKind::Local),
+                ("slurm", ExecutorKind::Slurm),
+            ];
+            v.executor = Some((one_of(key, value, &choices)?, at));
+        }
         "pools" => {
             let table = value
                 .as_table()
@@ -280,6 +289,17 @@ mod tests {
         assert_eq!(
             v.pools.map(|(p, _)| p),
             Some(BTreeMap::from([("db".to_owned(), 2)]))
+        );
+    }
+
+    #[test]
+    fn executor_is_one_of_two() {
+        let v = parse(Path::new("autowf.toml"), "executor = \"slurm\"\n").unwrap();
+        assert_eq!(v.executor.map(|(e, _)| e), Some(ExecutorKind::Slurm));
+        let errors = parse(Path::new("autowf.toml"), "executor = \"k8s\"\n").unwrap_err();
+        assert_eq!(
+            errors[0].message,
+            "`executor` expects \"local\" or \"slurm\", got \"k8s\""
         );
     }
 

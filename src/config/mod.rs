@@ -12,7 +12,7 @@ use file::FileValues;
 
 use crate::cli::{Cli, GlobalArgs, LogFormat};
 use crate::error::{Diagnostic, Error, SourceLoc};
-use crate::script::{FailurePolicy, TaskOptions};
+use crate::script::{ExecutorKind, FailurePolicy, TaskOptions};
 
 /// Where `list` and `describe` look for scripts unless `flows-dir` says otherwise.
 const DEFAULT_FLOWS_DIR: &str = "flows";
@@ -29,7 +29,10 @@ pub(crate) struct RunConfig {
     pub(crate) quiet: bool,
     pub(crate) verbose: u8,
     pub(crate) state_dir: Option<PathBuf>,
-    /// What tasks start from before their own options.
+    /// Where tasks run unless their `executor` option says otherwise.
+    pub(crate) executor: ExecutorKind,
+    /// What tasks start from before their own options (with `executor` set when the run's
+    /// executor is not local, so each task's options say where it runs).
     pub(crate) task_defaults: TaskOptions,
     /// Pools from the configuration files.
     pub(crate) pools: BTreeMap<String, u32>,
@@ -108,7 +111,26 @@ impl RunConfig {
             "AUTOWF_STATE_DIR",
         )
         .or_else(|| layers.pick(|f| &f.state_dir));
-        let task_defaults = layers.task_defaults();
+        let executor_flag = run.executor.map(|e| match e {
+            crate::cli::ExecutorChoice::Local => ExecutorKind::Local,
+            crate::cli::ExecutorChoice::Slurm => ExecutorKind::Slurm,
+        });
+        let executor = resolve(
+            given(
+                executor_flag,
+                matches,
+                "executor",
+                "--executor",
+                "AUTOWF_EXECUTOR",
+            ),
+            layers,
+            |f| &f.executor,
+            ExecutorKind::Local,
+        );
+        let mut task_defaults = layers.task_defaults();
+        if executor.0 != ExecutorKind::Local {
+            task_defaults.executor = Some(executor.0);
+        }
         let mut shown = vec![
             Shown {
                 key: "jobs",
@@ -121,6 +143,11 @@ impl RunConfig {
                 source: max_dynamic.1,
             },
         ];
+        shown.push(Shown {
+            key: "executor",
+            value: executor_name(executor.0).to_owned(),
+            source: executor.1,
+        });
         shown.push(match &on_failure {
             Some((p, source)) => Shown {
                 key: "on-failure",
@@ -168,6 +195,7 @@ impl RunConfig {
             quiet: cli.global.quiet,
             verbose: cli.global.verbose,
             state_dir: state_dir.map(|(d, _)| d),
+            executor: executor.0,
             task_defaults,
             pools: layers.pools(),
             shown,
@@ -278,6 +306,13 @@ fn log_lines(global: &GlobalArgs, matches: &clap::ArgMatches, layers: &Layers) -
             source: level_source,
         },
     ]
+}
+
+fn executor_name(e: ExecutorKind) -> &'static str {
+    match e {
+        ExecutorKind::Local => "local",
+        ExecutorKind::Slurm => "slurm",
+    }
 }
 
 fn policy_name(p: FailurePolicy) -> &'static str {

@@ -10,8 +10,8 @@ use crate::dag::{NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{BATCH_BUDGET, BatchCompleter, Completer, Execute, Job, Outcome};
 use crate::script::{
-    Attempt, CallResult, RetryOn, RunIn, Runtime, Stopped, Value, WorkerResponse, parse_output,
-    parse_response,
+    Attempt, CallResult, OutputFormat, RetryOn, RunIn, Runtime, Stopped, Value, WorkerResponse,
+    parse_output, parse_response,
 };
 use crate::state::StateDir;
 use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
@@ -19,11 +19,14 @@ use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
 use super::caching::{Pending, RunCache, is_cached};
 use super::process::{self, ProcessOutcome, ProcessSpec, Program};
 use super::resume::Resume;
+use super::slurm::Slurm;
 
 pub(crate) struct LocalExecutor {
     pub(super) runtime: Runtime,
     pub(super) cache: Option<Arc<RunCache>>,
     pub(super) resume: Option<Arc<Resume>>,
+    /// Where attempts whose executor is `slurm` go; `None` in runs that cannot use Slurm.
+    pub(super) slurm: Option<Arc<Slurm>>,
 }
 
 impl LocalExecutor {
@@ -38,7 +41,19 @@ impl LocalExecutor {
             runtime,
             cache,
             resume,
+            slurm: None,
         }
+    }
+
+    /// Sends the attempts whose executor is `slurm` to `slurm`.
+    pub(crate) fn with_slurm(mut self, slurm: Arc<Slurm>) -> Self {
+        self.slurm = Some(slurm);
+        self
+    }
+
+    /// The Slurm executor, when `job` runs there. One check on the hot path of local runs.
+    fn slurm_for(&self, job: &Job) -> Option<&Arc<Slurm>> {
+        self.slurm.as_ref().filter(|s| s.takes(&job.node))
     }
 
     /// The earlier result of `job`'s node under `--resume`, when it may be reused.
@@ -50,6 +65,13 @@ impl LocalExecutor {
     /// right away for a node that is not cached.
     fn launch(self: &Arc<Self>, job: Job, done: Completer, pending: Option<Pending>) {
         let this = self.clone();
+        if let Some(slurm) = self.slurm_for(&job).cloned() {
+            tokio::spawn(async move {
+                let outcome = slurm.run(&this, &job).await;
+                this.deliver(job, outcome, pending, done);
+            });
+            return;
+        }
         match job.node.kind {
             NodeKind::Task if job.node.options.run_in == RunIn::Process => {
                 tokio::spawn(async move {
@@ -125,8 +147,9 @@ impl Execute for LocalExecutor {
     }
 
     fn run_now(&self, job: &Job) -> Option<Outcome> {
-        let is_plain_call =
-            job.node.kind == NodeKind::Task && job.node.options.run_in == RunIn::Thread;
+        let is_plain_call = job.node.kind == NodeKind::Task
+            && job.node.options.run_in == RunIn::Thread
+            && self.slurm_for(job).is_none();
         is_plain_call.then(|| {
             self.resumed(job)
                 .unwrap_or_else(|| self.judge(job, self.keyed(job, self.run_blocking(job), None)))
@@ -154,7 +177,7 @@ impl Execute for LocalExecutor {
 }
 
 /// What a worker process's end means for its attempt.
-fn worker_outcome(ended: ProcessOutcome) -> Outcome {
+pub(super) fn worker_outcome(ended: ProcessOutcome) -> Outcome {
     match ended {
         ProcessOutcome::Exited {
             code: 0, stdout, ..
@@ -238,8 +261,10 @@ impl LocalExecutor {
         value: &Value,
         list: bool,
     ) -> Result<Vec<ArtifactRecord>, TaskError> {
-        let may_have_staged =
-            artifacts::anything_staged() || job.node.options.run_in == RunIn::Process;
+        // A worker (of `run_in: "process"` or in a Slurm job) stages in another process.
+        let may_have_staged = artifacts::anything_staged()
+            || job.node.options.run_in == RunIn::Process
+            || self.slurm_for(job).is_some();
         if !may_have_staged && !job.node.options.persist && !list {
             return Ok(Vec::new());
         }
@@ -362,29 +387,35 @@ impl LocalExecutor {
             }
         };
         let spec = self.runtime.shell_spec(command, &attempt);
-        match process::run(&spec, &job.stop.cancel, &job.stop.hurry).await {
-            ProcessOutcome::Exited {
-                code: 0, stdout, ..
-            } => match parse_output(&stdout, job.node.options.output) {
-                Ok(v) => Outcome::ok(v),
-                Err(error) => Outcome::failed(error),
-            },
-            ProcessOutcome::Exited {
-                code, stderr_tail, ..
-            } => {
-                let mut e = TaskError::new(format!(
-                    "command exited with code {code}{}",
-                    process::stderr_suffix(&stderr_tail)
-                ));
-                e.exit_code = Some(code);
-                Outcome::failed(e)
-            }
-            ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
-            ProcessOutcome::Cancelled => Outcome::Cancelled,
-            ProcessOutcome::SpawnFailed(e) => {
-                let error = TaskError::new(format!("cannot start the command: {e}"));
-                Outcome::failed(error)
-            }
+        let ended = process::run(&spec, &job.stop.cancel, &job.stop.hurry).await;
+        shell_outcome(ended, job.node.options.output)
+    }
+}
+
+/// What a shell command's end means for its attempt; its stdout is the result.
+pub(super) fn shell_outcome(ended: ProcessOutcome, output: OutputFormat) -> Outcome {
+    match ended {
+        ProcessOutcome::Exited {
+            code: 0, stdout, ..
+        } => match parse_output(&stdout, output) {
+            Ok(v) => Outcome::ok(v),
+            Err(error) => Outcome::failed(error),
+        },
+        ProcessOutcome::Exited {
+            code, stderr_tail, ..
+        } => {
+            let mut e = TaskError::new(format!(
+                "command exited with code {code}{}",
+                process::stderr_suffix(&stderr_tail)
+            ));
+            e.exit_code = Some(code);
+            Outcome::failed(e)
+        }
+        ProcessOutcome::TimedOut => Outcome::TimedOut { is_retryable: true },
+        ProcessOutcome::Cancelled => Outcome::Cancelled,
+        ProcessOutcome::SpawnFailed(e) => {
+            let error = TaskError::new(format!("cannot start the command: {e}"));
+            Outcome::failed(error)
         }
     }
 }

@@ -243,6 +243,16 @@ async fn forward_stderr(stderr: tokio::process::ChildStderr, label: String) -> S
     tail.into_text()
 }
 
+/// Forwards stderr that arrived whole (a Slurm job's error file) line by line, as a running
+/// command's would be; returns the last few lines for a failure message.
+pub(crate) fn forward_stderr_text(label: &str, text: &str) -> String {
+    let mut tail = StderrTail::new(label.to_owned());
+    for line in text.lines() {
+        tail.push(line.to_owned());
+    }
+    tail.into_text()
+}
+
 /// Forwards a task's stderr lines to the log and keeps the last few for its failure message.
 struct StderrTail {
     label: String,

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::dag::{Node, NodeKind};
-use crate::script::RunIn;
+use crate::script::{ExecutorKind, RunIn};
 
 /// How long a worker keeps taking calls from one batch.
 pub(crate) const BATCH_BUDGET: Duration = Duration::from_millis(2);
@@ -19,9 +19,11 @@ const FAST_ATTEMPT: Duration = Duration::from_micros(200);
 const TRUST_AFTER: u32 = 8;
 
 /// Whether a node could run inside a batch: a plain Rhai call on a thread, with no limits.
+/// A task on Slurm never is (the run's `--executor` reaches tasks through their options).
 pub(super) fn is_batchable(node: &Node) -> bool {
     node.kind == NodeKind::Task
         && node.options.run_in == RunIn::Thread
+        && node.options.executor != Some(ExecutorKind::Slurm)
         && node.limits.is_empty()
         && node.options.pool.is_none()
         && node.options.trigger == crate::script::Trigger::AllSuccess

@@ -30,7 +30,8 @@ use rhai::{AST, Engine};
 pub(crate) use api::{FlowSpec, Registry, TaskKind};
 pub(crate) use engine::fix_hashing_seed;
 pub(crate) use options::{
-    CacheTtl, EnvValue, FailurePolicy, RetryOn, RetryStrategy, RunIn, TaskOptions, Trigger,
+    CacheTtl, EnvValue, ExecutorKind, FailurePolicy, OutputFormat, RetryOn, RetryStrategy, RunIn,
+    SlurmResources, TaskOptions, Trigger,
 };
 pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;

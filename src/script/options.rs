@@ -24,6 +24,28 @@ pub(crate) enum RunIn {
     Process,
 }
 
+/// Where an attempt runs: on this machine, or as a Slurm batch job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ExecutorKind {
+    Local,
+    Slurm,
+}
+
+/// What a task asks Slurm for; only the Slurm executor reads these.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SlurmResources {
+    /// `--cpus-per-task`.
+    pub(crate) cpus: Option<u32>,
+    /// `--mem`, as written (e.g. "2G").
+    pub(crate) mem: Option<String>,
+    pub(crate) partition: Option<String>,
+    /// `--time`, rounded up to whole minutes; without it the task's `timeout` decides.
+    pub(crate) time_limit: Option<Duration>,
+    /// Passed to `sbatch` as given, after the options autowf sets.
+    pub(crate) sbatch_args: Vec<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Trigger {
@@ -104,6 +126,9 @@ pub(crate) struct TaskOptions {
     pub(crate) env: BTreeMap<String, EnvValue>,
     pub(crate) cwd: Option<String>,
     pub(crate) output: OutputFormat,
+    /// `None`: the run's executor (`--executor`, config `executor`).
+    pub(crate) executor: Option<ExecutorKind>,
+    pub(crate) slurm: SlurmResources,
 }
 
 impl Default for TaskOptions {
@@ -131,6 +156,8 @@ impl Default for TaskOptions {
             env: BTreeMap::new(),
             cwd: None,
             output: OutputFormat::Text,
+            executor: None,
+            slurm: SlurmResources::default(),
         }
     }
 }
@@ -385,6 +412,72 @@ const TASK_OPTIONS: &[OptionDef] = &[
         |o| o.cwd.clone()
     ),
     opt!(
+        "executor",
+        AnyTask,
+        |o, v| {
+            let choices = [
+                ("local", ExecutorKind::Local),
+                ("slurm", ExecutorKind::Slurm),
+            ];
+            o.executor = Some(choice(v, &choices)?);
+            Ok(())
+        },
+        |o| o.executor.map(|e| enum_name(&e))
+    ),
+    opt!(
+        "cpus",
+        AnyTask,
+        |o, v| {
+            o.slurm.cpus = Some(count(v, 1)?);
+            Ok(())
+        },
+        |o| o.slurm.cpus.map(|n| n.to_string())
+    ),
+    opt!(
+        "mem",
+        AnyTask,
+        |o, v| {
+            o.slurm.mem = Some(memory(v)?);
+            Ok(())
+        },
+        |o| o.slurm.mem.clone()
+    ),
+    opt!(
+        "partition",
+        AnyTask,
+        |o, v| {
+            let name = string(v)?;
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(format!("expected a partition name, got \"{name}\""));
+            }
+            o.slurm.partition = Some(name);
+            Ok(())
+        },
+        |o| o.slurm.partition.clone()
+    ),
+    opt!(
+        "time_limit",
+        AnyTask,
+        |o, v| {
+            let d = duration(v)?;
+            if d.is_zero() {
+                return Err("a time limit must be longer than zero".to_owned());
+            }
+            o.slurm.time_limit = Some(d);
+            Ok(())
+        },
+        |o| o.slurm.time_limit.map(fmt_duration)
+    ),
+    opt!(
+        "sbatch_args",
+        AnyTask,
+        |o, v| {
+            o.slurm.sbatch_args = strings(v)?;
+            Ok(())
+        },
+        |o| (!o.slurm.sbatch_args.is_empty()).then(|| o.slurm.sbatch_args.join(" "))
+    ),
+    opt!(
         "output",
         ShellOnly,
         |o, v| {
@@ -591,6 +684,20 @@ fn env_map(v: &Dynamic) -> Result<BTreeMap<String, EnvValue>, String> {
         .collect()
 }
 
+/// A Slurm memory size: digits with an optional K, M, G or T suffix ("512M", "2G").
+fn memory(v: &Dynamic) -> Result<String, String> {
+    let text = string(v)
+        .map_err(|_| format!("expected a memory size such as \"2G\", got {}", type_of(v)))?;
+    let digits = text.trim_end_matches(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']);
+    let suffix_len = text.len() - digits.len();
+    if digits.is_empty() || suffix_len > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a memory size; use e.g. \"512M\" or \"2G\""
+        ));
+    }
+    Ok(text)
+}
+
 fn duration(v: &Dynamic) -> Result<Duration, String> {
     let text = string(v).map_err(|_| {
         format!(
@@ -689,6 +796,32 @@ mod tests {
             parse(r#"#{ output: "json" }"#, false),
             Err(OptionError::Unknown { .. })
         ));
+    }
+
+    #[test]
+    fn slurm_options_are_typed_and_checked() {
+        let o = parse(
+            r#"#{ executor: "slurm", cpus: 2, mem: "2G", partition: "debug", time_limit: "90s", sbatch_args: ["--qos=low"] }"#,
+            false,
+        )
+        .unwrap();
+        assert_eq!(o.executor, Some(ExecutorKind::Slurm));
+        assert_eq!(o.slurm.cpus, Some(2));
+        assert_eq!(o.slurm.mem.as_deref(), Some("2G"));
+        assert_eq!(o.slurm.time_limit, Some(Duration::from_secs(90)));
+        assert_eq!(o.slurm.sbatch_args, ["--qos=low"]);
+        assert!(o.shown().contains(&("executor", "slurm".to_owned())));
+        let err = parse(r#"#{ mem: "lots" }"#, false).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid value for option `mem`: `lots` is not a memory size; use e.g. \"512M\" or \"2G\""
+        );
+        let err = parse(r#"#{ executor: "cloud" }"#, false).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid value for option `executor`: expected one of \"local\", \"slurm\", got \"cloud\""
+        );
+        assert!(parse("#{ cpus: 0 }", false).is_err());
     }
 
     #[test]

@@ -25,5 +25,6 @@ mod scheduling;
 mod secrets;
 mod shell;
 mod signals;
+mod slurm;
 mod support;
 mod triggers;
