@@ -625,3 +625,35 @@ fn submit_all_a_refused_submission_cancels_the_jobs_already_submitted() {
     let _guard = JobsGuard(vec![id]);
     assert_eq!(final_states(&[id])[&id], "CANCELLED");
 }
+
+#[test]
+fn submit_all_a_task_that_fails_while_preparing_submits_nothing() {
+    if !cluster() {
+        return;
+    }
+    slurm_test()
+        .flow(
+            "main.rhai",
+            r#"
+            fn first() { "true" }
+            shell_task(first);
+            fn broken() { throw "no command for you" }
+            shell_task(broken);
+            fn prep() { broken().after(first()) }
+            flow(prep);
+            "#,
+        )
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("error: cannot prepare `broken` for Slurm: ")
+        .stderr_contains("no command for you")
+        .stdout_is("");
+    // Not even the job before it was submitted: Slurm has never seen one of this flow.
+    let out = Command::new("squeue")
+        .args(["--noheader", "--states=all", "--format=%j"])
+        .output()
+        .expect("run squeue");
+    let names = String::from_utf8_lossy(&out.stdout);
+    assert!(!names.contains("autowf:prep:"), "{names}");
+}

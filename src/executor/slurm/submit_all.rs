@@ -112,17 +112,24 @@ fn trigger_name(trigger: Trigger) -> &'static str {
 }
 
 /// Submits every node of `dag`, which [`refusals`] accepted, in topological order, each
-/// waiting for its dependencies' jobs. When a submission fails, the jobs already submitted
-/// are cancelled and the error says so.
+/// waiting for its dependencies' jobs. Every job's files are written before the first job is
+/// submitted, so a task that fails to give its command line or request stops the run with
+/// nothing submitted (exit 2). When a submission fails, the jobs already submitted are
+/// cancelled and the error says so (exit 3).
 pub(crate) async fn submit_all(
     dag: &Dag,
     runtime: &Runtime,
     info: &RunInfo,
 ) -> Result<Vec<SubmittedJob>, Error> {
     let dir = info.run_dir.join("slurm");
+    let order = dag.topo_order();
+    let mut prepared = Vec::with_capacity(order.len());
+    for &id in &order {
+        prepared.push(prepare(dag.node(id), runtime, &dir).await?);
+    }
     let mut ids: Vec<Option<u64>> = vec![None; dag.len()];
     let mut jobs: Vec<SubmittedJob> = Vec::with_capacity(dag.len());
-    for id in dag.topo_order() {
+    for (id, job) in order.into_iter().zip(&prepared) {
         let node = dag.node(id);
         let deps: Vec<NodeId> = dag.deps(id).collect();
         let after: Vec<u64> = deps
@@ -131,7 +138,16 @@ pub(crate) async fn submit_all(
                 ids[d.index()].expect("invariant: dependencies come first in topological order")
             })
             .collect();
-        match submit_node(node, &after, runtime, info, &dir).await {
+        let resources = &node.options.slurm;
+        let args = submit::sbatch_args(&Submission {
+            name: format!("autowf:{}:{}", info.flow, node.name),
+            files: &job.files,
+            cwd: &job.cwd,
+            resources,
+            minutes: submit::time_minutes(resources, node.options.timeout, node.options.kill_grace),
+            after: &after,
+        });
+        match submit::sbatch(&args).await {
             Ok(job_id) => {
                 ids[id.index()] = Some(job_id);
                 jobs.push(SubmittedJob {
@@ -152,57 +168,67 @@ pub(crate) async fn submit_all(
     Ok(jobs)
 }
 
-/// Writes one node's job files and submits its job; the job id.
-async fn submit_node(
-    node: &Node,
-    after: &[u64],
-    runtime: &Runtime,
-    info: &RunInfo,
-    dir: &Path,
-) -> Result<u64, String> {
+/// A node's job, written and ready to submit.
+struct Prepared {
+    files: JobFiles,
+    /// The job's working directory.
+    cwd: PathBuf,
+}
+
+/// Writes one node's job files: a shell task's command line (its body runs here, now) in a
+/// job script, or a Rhai task's worker request and the script that runs it.
+async fn prepare(node: &Node, runtime: &Runtime, dir: &Path) -> Result<Prepared, Error> {
     let attempt = attempt_for(node);
     let files = JobFiles::new(dir, &node.name, attempt.number);
     // Refused nodes aside, no node takes a result, so no input is ever asked for.
     let no_inputs = |_: NodeId| Value::unit();
+    let invalid = |e: crate::events::TaskError| {
+        Error::invalid(
+            Diagnostic::new(format!(
+                "cannot prepare `{}` for Slurm: {}",
+                node.name, e.message
+            ))
+            .at(Some(node.loc.clone())),
+        )
+    };
+    let unwritten = |why: String| Error::SubmitAllFailed {
+        node: node.name.clone(),
+        why,
+        cancelled: "no job had been submitted".to_owned(),
+    };
     let cwd = match node.kind {
         NodeKind::Shell | NodeKind::Sh => {
             let command = runtime
                 .shell_command(&node.payload, &no_inputs, &attempt)
-                .map_err(|e| e.message)?;
+                .map_err(invalid)?;
             let spec = runtime.shell_spec(command.clone(), &attempt);
             let script =
                 submit::shell_script(&command, &spec.env, attempt.timeout, attempt.kill_grace);
             write_private(&files.script, script.as_bytes())
                 .await
-                .map_err(|e| e.message)?;
+                .map_err(|e| unwritten(e.message))?;
             spec.cwd
         }
         _ => {
             let request = runtime
                 .worker_request(node, &no_inputs, &attempt)
-                .map_err(|e| e.message)?;
-            let exe = std::env::current_exe()
-                .map_err(|e| format!("cannot find the autowf executable for a worker: {e}"))?;
+                .map_err(invalid)?;
+            let exe = std::env::current_exe().map_err(|e| {
+                unwritten(format!(
+                    "cannot find the autowf executable for a worker: {e}"
+                ))
+            })?;
             write_private(&files.request, &request)
                 .await
-                .map_err(|e| e.message)?;
+                .map_err(|e| unwritten(e.message))?;
             let script = submit::worker_script(&exe, &files, true);
             write_private(&files.script, script.as_bytes())
                 .await
-                .map_err(|e| e.message)?;
+                .map_err(|e| unwritten(e.message))?;
             std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
         }
     };
-    let resources = &node.options.slurm;
-    let args = submit::sbatch_args(&Submission {
-        name: format!("autowf:{}:{}", info.flow, node.name),
-        files: &files,
-        cwd: &cwd,
-        resources,
-        minutes: submit::time_minutes(resources, attempt.timeout, attempt.kill_grace),
-        after,
-    });
-    submit::sbatch(&args).await
+    Ok(Prepared { files, cwd })
 }
 
 /// The one attempt a submitted node gets.
