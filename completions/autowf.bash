@@ -1036,7 +1036,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --executor --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --executor --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --submit-all --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,7 +1232,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__worker)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --exit-code --color --log-format --quiet --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -70,6 +70,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l no-cache -d 'Neither read nor write the result cache'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l refresh -d 'Recompute every cached task and overwrite its cache entry'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l dry-run -d 'Run nothing: print, for each node, whether it would run or be taken from the cache, and why (with --json, as a JSON document)'
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l submit-all -d 'With the slurm executor: submit every node at once as a Slurm job that waits for its dependencies\' jobs (`--dependency=afterok:`), print the job ids as JSON and exit without waiting. Refuses flows that need autowf while they run (results passed between nodes, `.map`, `.then`, `cache_ttl`, `retries`, ...)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -284,6 +285,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l exit-code -d 'Exit with code 1 when the task did not succeed (the reply is written either way): for jobs whose success Slurm judges by the exit code (`run --submit-all`)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'

@@ -60,6 +60,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 '(--refresh)--no-cache[Neither read nor write the result cache]' \
 '--refresh[Recompute every cached task and overwrite its cache entry]' \
 '--dry-run[Run nothing\: print, for each node, whether it would run or be taken from the cache, and why (with --json, as a JSON document)]' \
+'(--dry-run --resume --timeout --lock --events --summary --junit --metrics-textfile)--submit-all[With the slurm executor\: submit every node at once as a Slurm job that waits for its dependencies'\'' jobs (\`--dependency=afterok\:\`), print the job ids as JSON and exit without waiting. Refuses flows that need autowf while they run (results passed between nodes, \`.map\`, \`.then\`, \`cache_ttl\`, \`retries\`, ...)]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -475,6 +476,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--exit-code[Exit with code 1 when the task did not succeed (the reply is written either way)\: for jobs whose success Slurm judges by the exit code (\`run --submit-all\`)]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \

@@ -142,6 +142,14 @@ pub(crate) enum Error {
         missing.join(", ")
     )]
     SlurmToolsMissing { missing: Vec<&'static str> },
+    /// `run --submit-all` could not submit a node; the jobs submitted before it were
+    /// cancelled (`cancelled` says how that went).
+    #[error("cannot submit `{node}` to Slurm: {why}; {cancelled}")]
+    SubmitAllFailed {
+        node: String,
+        why: String,
+        cancelled: String,
+    },
     /// A bug: the scheduler panicked. Reported, never hidden.
     #[error("internal error: the scheduler stopped unexpectedly ({0}); please report this")]
     SchedulerStopped(String),
@@ -161,6 +169,7 @@ impl Error {
             | Self::StateLayout { .. }
             | Self::Runtime(_)
             | Self::SlurmToolsMissing { .. }
+            | Self::SubmitAllFailed { .. }
             | Self::SchedulerStopped(_) => exit::ENVIRONMENT,
         }
     }

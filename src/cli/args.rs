@@ -69,7 +69,7 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Run one task call sent as JSON on stdin (used for `run_in: "process"`).
     #[command(hide = true)]
-    Worker,
+    Worker(WorkerArgs),
 }
 
 impl Command {
@@ -90,7 +90,7 @@ impl Command {
             Self::Cache(a) => Some(a.command.state().config_file()),
             Self::Artifacts(a) => Some(a.state().config_file()),
             Self::Runs(a) => Some(a.state().config_file()),
-            Self::Completions(_) | Self::Worker => None,
+            Self::Completions(_) | Self::Worker(_) => None,
         }
     }
 }
@@ -123,6 +123,14 @@ pub(crate) struct ParamArgs {
     /// Read parameters from a TOML or JSON file; `-p` wins over it.
     #[arg(long, value_name = "FILE")]
     pub(crate) params_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// Exit with code 1 when the task did not succeed (the reply is written either way): for
+    /// jobs whose success Slurm judges by the exit code (`run --submit-all`).
+    #[arg(long)]
+    pub(crate) exit_code: bool,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +196,12 @@ pub(crate) struct RunArgs {
     /// reuse the results of its succeeded nodes whose key still matches, run the rest.
     #[arg(long, value_name = "RUN", num_args = 0..=1, require_equals = true, default_missing_value = "last", conflicts_with = "dry_run")]
     pub(crate) resume: Option<String>,
+    /// With the slurm executor: submit every node at once as a Slurm job that waits for its
+    /// dependencies' jobs (`--dependency=afterok:`), print the job ids as JSON and exit
+    /// without waiting. Refuses flows that need autowf while they run (results passed
+    /// between nodes, `.map`, `.then`, `cache_ttl`, `retries`, ...).
+    #[arg(long, conflicts_with_all = ["dry_run", "resume", "timeout", "lock", "events", "summary", "junit", "metrics_textfile"])]
+    pub(crate) submit_all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -281,6 +295,7 @@ impl RunArgs {
             refresh: false,
             dry_run: false,
             resume: None,
+            submit_all: false,
         }
     }
 }

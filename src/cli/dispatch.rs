@@ -32,7 +32,7 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
         Command::Cache(args) => super::cache::cache(&cli, &args.command, sub("cache"), layers),
         Command::Runs(args) => super::runs::runs(&cli, args, sub("runs"), layers),
         Command::Completions(args) => completions(args),
-        Command::Worker => worker(),
+        Command::Worker(args) => worker(args.exit_code),
     }
 }
 
@@ -290,7 +290,9 @@ fn completions(args: &CompletionsArgs) -> Result<u8> {
 }
 
 /// Serves one process-mode task call; SIGTERM cancels it so it can stop what it started.
-fn worker() -> Result<u8> {
+/// `autowf worker`: one task call from stdin, its reply on stdout. With `exit_code`, a reply
+/// other than `ok` also exits 1.
+fn worker(exit_code: bool) -> Result<u8> {
     let mut input = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin(), &mut input).map_err(|source| {
         Error::ReadFile {
@@ -320,6 +322,15 @@ fn worker() -> Result<u8> {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&response);
     let _ = stdout.flush();
+    let is_ok = || {
+        matches!(
+            crate::script::parse_response(&response),
+            Ok(crate::script::WorkerResponse::Ok(_))
+        )
+    };
+    if exit_code && !is_ok() {
+        return Ok(exit::TASK_FAILED);
+    }
     Ok(exit::OK)
 }
 

@@ -8,6 +8,7 @@ mod logging;
 mod plan;
 mod run;
 mod runs;
+mod submit_all;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -52,7 +53,7 @@ pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     crate::config::apply_log_settings(&mut cli.global, &matches, &layers);
     crate::secrets::configure(layers.secret_providers());
     // A worker relays its task's output to the run, which decides what to show.
-    logging::init(&cli.global, matches!(cli.command, args::Command::Worker));
+    logging::init(&cli.global, matches!(cli.command, args::Command::Worker(_)));
     let color = use_color(cli.global.color);
     match dispatch::execute(cli, &matches, &layers) {
         Ok(code) => ExitCode::from(code),

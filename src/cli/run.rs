@@ -37,6 +37,16 @@ pub(super) fn run(
     let (script, spec, dag, built) =
         build_graph(&args.file, args.flow.as_deref(), &args.params, &config)?;
     let run_id = new_run_id();
+    if args.submit_all {
+        let built = super::submit_all::Built {
+            script: &script,
+            spec: &spec,
+            dag: &dag,
+            built: &built,
+            run_id: &run_id,
+        };
+        return super::submit_all::run(&config, args, &built);
+    }
     let mode = cache_mode(args);
     if args.dry_run {
         let info = run_info(&config, args, &spec, &built, &run_id, false)?;
@@ -201,7 +211,7 @@ fn earlier_run(config: &RunConfig, args: &RunArgs, spec: &FlowSpec, query: &str)
 
 /// Where the run keeps its files (created unless `create` is false, for `--dry-run`), and
 /// what tasks see of it.
-fn run_info(
+pub(super) fn run_info(
     config: &RunConfig,
     args: &RunArgs,
     spec: &FlowSpec,

@@ -11,4 +11,6 @@ pub(crate) mod tree;
 pub(crate) use caching::{RunCache, Verdict};
 pub(crate) use local::{LocalExecutor, timeout_message};
 pub(crate) use resume::Resume;
-pub(crate) use slurm::{Slurm, check_tools as check_slurm_tools};
+pub(crate) use slurm::{
+    Slurm, SubmittedJob, check_tools as check_slurm_tools, submit_all, submit_all_refusals,
+};

@@ -5,6 +5,7 @@
 
 mod poll;
 mod submit;
+mod submit_all;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 
 use poll::{ExitStatus, JobRow, Poller, Update};
 use submit::{JobFiles, Submission};
+pub(crate) use submit_all::{SubmittedJob, refusals as submit_all_refusals, submit_all};
 
 use super::local::{LocalExecutor, attempt_of, shell_outcome, worker_outcome};
 use super::process::{ProcessOutcome, forward_stderr_text};
@@ -141,7 +143,11 @@ impl Slurm {
         })?;
         // The request may carry secrets (`env`): only the run's user may read it.
         write_private(&files.request, &request).await?;
-        write_private(&files.script, submit::worker_script(&exe, files).as_bytes()).await?;
+        write_private(
+            &files.script,
+            submit::worker_script(&exe, files, false).as_bytes(),
+        )
+        .await?;
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let id = self.submit(job, attempt, files, &cwd).await?;
         let waited = self.wait(id, attempt, &job.stop).await;
@@ -176,6 +182,7 @@ impl Slurm {
             cwd,
             resources,
             minutes: submit::time_minutes(resources, attempt.timeout, attempt.kill_grace),
+            after: &[],
         });
         let id = submit::sbatch(&args).await.map_err(TaskError::new)?;
         self.outstanding

@@ -321,3 +321,339 @@ fn the_slurm_executor_without_sbatch_exits_3_before_running_anything() {
     assert!(!test.path().join("ran").exists());
     assert!(!test.path().join(".autowf/runs").exists());
 }
+
+/// Cancels the jobs it holds when dropped, so that a failing test leaves none behind.
+struct JobsGuard(Vec<u64>);
+
+impl Drop for JobsGuard {
+    fn drop(&mut self) {
+        let ids: Vec<String> = self.0.iter().map(u64::to_string).collect();
+        if !ids.is_empty() {
+            let _ = Command::new("scancel")
+                .args(&ids)
+                .stdin(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// Each job of a `run --submit-all` document: node name, job id, dependencies.
+fn submitted(doc: &serde_json::Value) -> Vec<(String, u64, Vec<String>)> {
+    doc["jobs"]
+        .as_array()
+        .expect("a list of jobs")
+        .iter()
+        .map(|j| {
+            let deps = j["depends_on"].as_array().expect("a list of dependencies");
+            (
+                j["node"].as_str().unwrap().to_owned(),
+                j["job_id"].as_u64().unwrap(),
+                deps.iter()
+                    .map(|d| d.as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Waits (up to 60 s) until Slurm has settled every job in `ids`; each job's final state.
+fn final_states(ids: &[u64]) -> std::collections::BTreeMap<u64, String> {
+    let list: Vec<String> = ids.iter().map(u64::to_string).collect();
+    let started = Instant::now();
+    loop {
+        let out = Command::new("squeue")
+            .args(["--noheader", "--states=all", "--format=%i|%T"])
+            .arg(format!("--jobs={}", list.join(",")))
+            .output()
+            .expect("run squeue");
+        let states: std::collections::BTreeMap<u64, String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (id, state) = l.trim().split_once('|')?;
+                Some((id.parse().ok()?, state.to_owned()))
+            })
+            .collect();
+        let settled = |s: &String| !matches!(s.as_str(), "PENDING" | "RUNNING" | "COMPLETING");
+        if states.len() == ids.len() && states.values().all(settled) {
+            return states;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the jobs did not settle: {states:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn submit_all_chains_three_jobs_that_run_in_order() {
+    if !cluster() {
+        return;
+    }
+    let test = slurm_test().flow(
+        "main.rhai",
+        r#"
+        fn step(name) { `a=$(date +%s.%N); sleep 1; echo "$a $(date +%s.%N)" > span.${name}` }
+        shell_task(step);
+        fn chain() {
+            let a = step("a");
+            let b = step("b").after(a);
+            step("c").after(b)
+        }
+        flow(chain);
+        "#,
+    );
+    let out = test
+        .clone()
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run();
+    out.code(0);
+    let doc = out.stdout_json();
+    let jobs = submitted(&doc);
+    let _guard = JobsGuard(jobs.iter().map(|j| j.1).collect());
+    let names: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
+    assert_eq!(names, ["step", "step#2", "step#3"]);
+    assert!(jobs[0].2.is_empty());
+    assert_eq!(jobs[1].2, ["step"]);
+    assert_eq!(jobs[2].2, ["step#2"]);
+    out.stderr_contains(&format!(
+        "submitted `step#2` as Slurm job {} (after `step`)",
+        jobs[1].1
+    ));
+    // autowf did not wait: the last job cannot have ended yet.
+    assert!(!test.path().join("span.c").exists());
+    let states = final_states(&[jobs[0].1, jobs[1].1, jobs[2].1]);
+    assert!(states.values().all(|s| s == "COMPLETED"), "{states:?}");
+    let span = |name: &str| -> (f64, f64) {
+        let text = std::fs::read_to_string(test.path().join(format!("span.{name}"))).unwrap();
+        let (a, b) = text.trim().split_once(' ').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    };
+    let (a, b, c) = (span("a"), span("b"), span("c"));
+    assert!(a.1 <= b.0 && b.1 <= c.0, "out of order: {a:?} {b:?} {c:?}");
+    // The run directory keeps the same document and a journal naming the run.
+    let run = test_run_dirs(&test.path()).pop().expect("a run directory");
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("jobs.json")).unwrap()).unwrap();
+    assert_eq!(kept, doc);
+    let journal = std::fs::read_to_string(run.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("\"run_started\""), "{journal}");
+}
+
+#[test]
+fn submit_all_a_failed_job_cancels_its_dependents_only() {
+    if !cluster() {
+        return;
+    }
+    let test = slurm_test().flow(
+        "main.rhai",
+        r#"
+        fn broken() { "exit 3" }
+        shell_task(broken);
+        fn refuse() { throw "no, thanks" }
+        task(refuse);
+        fn mark(name) { `touch ran.${name}` }
+        shell_task(mark);
+        fn failing() {
+            let shell_fails = broken();
+            let rhai_fails = refuse();
+            let fine = mark("fine");
+            [
+                mark("after_shell").after(shell_fails),
+                mark("after_rhai").after(rhai_fails),
+                mark("after_fine").after(fine),
+            ]
+        }
+        flow(failing);
+        "#,
+    );
+    let out = test
+        .clone()
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run();
+    out.code(0);
+    let jobs = submitted(&out.stdout_json());
+    let _guard = JobsGuard(jobs.iter().map(|j| j.1).collect());
+    let ids: Vec<u64> = jobs.iter().map(|j| j.1).collect();
+    let states = final_states(&ids);
+    let state_of = |node: &str| {
+        let id = jobs
+            .iter()
+            .find(|j| j.0 == node)
+            .expect("a job for the node")
+            .1;
+        states[&id].as_str()
+    };
+    assert_eq!(state_of("broken"), "FAILED", "{states:?}");
+    // The worker's --exit-code turns the task's error into a failed job.
+    assert_eq!(state_of("refuse"), "FAILED", "{states:?}");
+    assert_eq!(state_of("mark"), "COMPLETED", "{states:?}");
+    for cancelled in ["mark#2", "mark#3"] {
+        assert_eq!(state_of(cancelled), "CANCELLED", "{states:?}");
+    }
+    assert_eq!(state_of("mark#4"), "COMPLETED", "{states:?}");
+    assert!(!test.path().join("ran.after_shell").exists());
+    assert!(!test.path().join("ran.after_rhai").exists());
+    assert!(test.path().join("ran.after_fine").exists());
+}
+
+/// Needs no cluster: flows that need autowf while they run are refused before anything is
+/// submitted or created.
+#[test]
+fn submit_all_refuses_runtime_fan_out_and_caching_naming_the_node() {
+    let fan_out = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn items() { "echo '[1, 2]'" }
+        shell_task(items, #{ output: "json" });
+        fn work(i) { `echo ${i}` }
+        shell_task(work);
+        fn fanned() { items().map(work) }
+        flow(fanned);
+        "#,
+    );
+    fan_out
+        .clone()
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("--submit-all cannot submit `work`: a `.map` node")
+        .stdout_is("");
+    assert!(!fan_out.path().join(".autowf/runs").exists());
+    let cached = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn slow() { "sleep 1" }
+        shell_task(slow, #{ cache_ttl: "1h" });
+        fn first() { "echo first" }
+        shell_task(first);
+        fn cached() { slow().after(first()) }
+        flow(cached);
+        "#,
+    );
+    cached
+        .clone()
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("--submit-all cannot submit `slow`: it has `cache_ttl`")
+        .stderr_lacks("`first`");
+    let passing = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn first() { "echo 5" }
+        shell_task(first);
+        fn twice(x) { `echo $((${x} * 2))` }
+        shell_task(twice);
+        fn passing() { twice(first()) }
+        flow(passing);
+        "#,
+    );
+    passing
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("--submit-all cannot submit `twice`: it takes the result of `first`");
+}
+
+/// Needs no cluster: the flag is checked before anything is looked for.
+#[test]
+fn submit_all_without_the_slurm_executor_is_a_usage_error() {
+    let test = Test::new().flow(
+        "main.rhai",
+        r#"
+        fn mark() { "touch ran" }
+        shell_task(mark);
+        fn main() { mark() }
+        flow(main);
+        "#,
+    );
+    test.clone()
+        .args(["run", "main.rhai", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("--submit-all needs the slurm executor");
+    test.clone()
+        .args(["run", "main.rhai", "--executor", "local", "--submit-all"])
+        .run()
+        .code(2);
+    test.clone()
+        .args([
+            "run",
+            "main.rhai",
+            "--executor",
+            "slurm",
+            "--submit-all",
+            "--dry-run",
+        ])
+        .run()
+        .code(2);
+    assert!(!test.path().join("ran").exists());
+    assert!(!test.path().join(".autowf/runs").exists());
+}
+
+#[test]
+fn submit_all_a_refused_submission_cancels_the_jobs_already_submitted() {
+    if !cluster() {
+        return;
+    }
+    let out = slurm_test()
+        .flow(
+            "main.rhai",
+            r#"
+            fn first() { "sleep 30" }
+            shell_task(first);
+            fn second() { "true" }
+            shell_task(second, #{ sbatch_args: ["--partition=no-such-partition"] });
+            fn refused() { second().after(first()) }
+            flow(refused);
+            "#,
+        )
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run();
+    out.code(3)
+        .stderr_contains("error: cannot submit `second` to Slurm: sbatch refused the job")
+        .stderr_contains("cancelled the 1 job(s) already submitted (")
+        .stdout_is("");
+    let id: u64 = out
+        .stderr()
+        .split("already submitted (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|id| id.parse().ok())
+        .expect("the cancelled job's id");
+    let _guard = JobsGuard(vec![id]);
+    assert_eq!(final_states(&[id])[&id], "CANCELLED");
+}
+
+#[test]
+fn submit_all_a_task_that_fails_while_preparing_submits_nothing() {
+    if !cluster() {
+        return;
+    }
+    slurm_test()
+        .flow(
+            "main.rhai",
+            r#"
+            fn first() { "true" }
+            shell_task(first);
+            fn broken() { throw "no command for you" }
+            shell_task(broken);
+            fn prep() { broken().after(first()) }
+            flow(prep);
+            "#,
+        )
+        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
+        .run()
+        .code(2)
+        .stderr_contains("error: cannot prepare `broken` for Slurm: ")
+        .stderr_contains("no command for you")
+        .stdout_is("");
+    // Not even the job before it was submitted: Slurm has never seen one of this flow.
+    let out = Command::new("squeue")
+        .args(["--noheader", "--states=all", "--format=%j"])
+        .output()
+        .expect("run squeue");
+    let names = String::from_utf8_lossy(&out.stdout);
+    assert!(!names.contains("autowf:prep:"), "{names}");
+}

@@ -39,6 +39,9 @@ pub(super) struct Submission<'a> {
     pub(super) resources: &'a SlurmResources,
     /// `--time` in whole minutes.
     pub(super) minutes: Option<u64>,
+    /// Jobs that must succeed before this one starts (`run --submit-all`); empty when autowf
+    /// submits a node only once its dependencies have succeeded.
+    pub(super) after: &'a [u64],
 }
 
 /// The `sbatch` arguments for a submission: autowf's own options first, then the task's
@@ -64,9 +67,24 @@ pub(super) fn sbatch_args(s: &Submission<'_>) -> Vec<String> {
     if let Some(minutes) = s.minutes {
         args.push(format!("--time={minutes}"));
     }
+    args.extend(dependency_args(s.after));
     args.extend(r.sbatch_args.iter().cloned());
     args.push(s.files.script.display().to_string());
     args
+}
+
+/// `--dependency=afterok:<id>:<id>...` for the jobs a job waits for, with
+/// `--kill-on-invalid-dep=yes` so that Slurm cancels it when one of them fails instead of
+/// leaving it pending forever; nothing when it waits for none.
+pub(super) fn dependency_args(after: &[u64]) -> Vec<String> {
+    if after.is_empty() {
+        return Vec::new();
+    }
+    let ids: Vec<String> = after.iter().map(u64::to_string).collect();
+    vec![
+        format!("--dependency=afterok:{}", ids.join(":")),
+        "--kill-on-invalid-dep=yes".to_owned(),
+    ]
 }
 
 /// Slurm's `--time` in minutes: `time_limit` rounded up, else the task's `timeout` plus its
@@ -115,12 +133,14 @@ pub(super) fn shell_script(
 }
 
 /// The job script of a Rhai task: `autowf worker` reading the request file and writing the
-/// reply file (the same protocol as `run_in: "process"`).
-pub(super) fn worker_script(exe: &Path, files: &JobFiles) -> String {
+/// reply file (the same protocol as `run_in: "process"`). With `exit_code` (no autowf waits
+/// to read the reply) a failed task also fails the job, so that Slurm sees it.
+pub(super) fn worker_script(exe: &Path, files: &JobFiles, exit_code: bool) -> String {
     format!(
         "#!/bin/sh\n# Written by autowf: one attempt of a Rhai task, run by `autowf worker`.\n\
-         exec {} worker <{} >{}\n",
+         exec {} worker{} <{} >{}\n",
         quote(&exe.display().to_string()),
+        if exit_code { " --exit-code" } else { "" },
         quote(&files.request.display().to_string()),
         quote(&files.reply.display().to_string()),
     )
@@ -178,6 +198,7 @@ mod tests {
             cwd: Path::new("/work"),
             resources: &resources,
             minutes: Some(3),
+            after: &[],
         });
         assert_eq!(
             args,
@@ -193,6 +214,37 @@ mod tests {
                 "--time=3",
                 "--qos=low",
                 "/runs/r1/slurm/sub__square[3].2.sh",
+            ]
+        );
+    }
+
+    #[test]
+    fn dependencies_chain_with_afterok_and_come_before_the_tasks_own_args() {
+        assert!(dependency_args(&[]).is_empty());
+        assert_eq!(
+            dependency_args(&[41, 7]),
+            ["--dependency=afterok:41:7", "--kill-on-invalid-dep=yes"]
+        );
+        let files = JobFiles::new(Path::new("/runs/r1/slurm"), "c", 1);
+        let resources = SlurmResources {
+            sbatch_args: vec!["--kill-on-invalid-dep=no".to_owned()],
+            ..SlurmResources::default()
+        };
+        let args = sbatch_args(&Submission {
+            name: "autowf:main:c".to_owned(),
+            files: &files,
+            cwd: Path::new("/work"),
+            resources: &resources,
+            minutes: None,
+            after: &[12],
+        });
+        assert_eq!(
+            args[5..],
+            [
+                "--dependency=afterok:12",
+                "--kill-on-invalid-dep=yes",
+                "--kill-on-invalid-dep=no",
+                "/runs/r1/slurm/c.1.sh",
             ]
         );
     }
