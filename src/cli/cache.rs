@@ -164,7 +164,7 @@ fn print_entries(out: &mut impl std::io::Write, entries: &[EntryInfo]) {
         let _ = writeln!(
             out,
             "{}  {:<width$}  {:>5} ago  {:>8}  {} ({})",
-            &e.key[..12.min(e.key.len())],
+            e.key.get(..12).unwrap_or(&e.key),
             e.node,
             age,
             fmt_bytes(e.bytes),

@@ -95,7 +95,7 @@ impl RunCache {
                 tracing::warn!(
                     "{} | cache entry {} is corrupt ({why}); removed it, recomputing",
                     node.name,
-                    &key[..12.min(key.len())]
+                    key.get(..12).unwrap_or(key)
                 );
                 "the cache entry was corrupt".to_owned()
             }
