@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_autowf_global_optspecs
-    string join \n color= log-format= q/quiet state-dir= v/verbose h/help V/version
+    string join \n color= log-format= q/quiet remote-store= state-dir= v/verbose h/help V/version
 end
 
 function __fish_autowf_needs_command
@@ -29,6 +29,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_needs_command" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -65,6 +66,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l no-cache -d 'Neither read nor write the result cache'
@@ -84,6 +86,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -94,6 +97,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -108,6 +112,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -124,6 +129,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -135,6 +141,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -151,6 +158,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -164,6 +172,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l all -d 'Remove every entry'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -177,6 +186,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -188,6 +198,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -204,6 +215,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -218,6 +230,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -231,6 +244,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -246,6 +260,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print JSON instead of a table'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -260,6 +275,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -273,6 +289,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -283,6 +300,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'

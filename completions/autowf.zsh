@@ -17,6 +17,7 @@ _autowf() {
     _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -55,6 +56,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 '(--dry-run)--resume=[Continue an earlier run of this flow (\`last\`, the default, or a run id or prefix)\: reuse the results of its succeeded nodes whose key still matches, run the rest]::RUN:_default' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
 '(--refresh)--no-cache[Neither read nor write the result cache]' \
@@ -80,6 +82,7 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:(text json mermaid)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -97,6 +100,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -119,6 +123,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[Write to this file instead of stdout]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -142,6 +147,7 @@ _arguments "${_arguments_options[@]}" : \
 slurm\:"Batch jobs submitted with sbatch"))' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -159,6 +165,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -183,6 +190,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -201,6 +209,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--all[Remove every entry]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -220,6 +229,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -236,6 +246,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -292,6 +303,7 @@ esac
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -316,6 +328,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -336,6 +349,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -388,6 +402,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of a table]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -413,6 +428,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -458,6 +474,7 @@ esac
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -474,6 +491,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
