@@ -271,6 +271,36 @@ fn a_corrupted_remote_entry_is_reported_removed_and_recomputed() {
 }
 
 #[test]
+fn refresh_replaces_remote_entries_that_plain_runs_keep() {
+    let Some(moto) = Moto::start() else { return };
+    // The file is not part of the key, so only `--refresh` can change the cached result.
+    let flow = r#"
+        fn read() { "cat value.txt" }
+        shell_task(read, #{ cache_ttl: "forever" });
+        fn main() { read() }
+        flow(main);
+    "#;
+    let first = moto
+        .host()
+        .flow("main.rhai", flow)
+        .file("value.txt", "one\n");
+    let run = |t: &Test, extra: &[&str]| {
+        let out = t.clone().args(["run", "main.rhai"]).args(extra).run();
+        out.code(0);
+        out.stdout().to_owned()
+    };
+    assert_eq!(run(&first, &[]), "\"one\"\n");
+    let first = first.file("value.txt", "two\n");
+    assert_eq!(run(&first, &[]), "\"one\"\n");
+    assert_eq!(run(&first, &["--refresh"]), "\"two\"\n");
+    let second = moto
+        .host()
+        .flow("main.rhai", flow)
+        .file("value.txt", "three\n");
+    assert_eq!(run(&second, &[]), "\"two\"\n");
+}
+
+#[test]
 fn cache_rm_and_gc_act_on_the_remote_store() {
     let Some(moto) = Moto::start() else { return };
     let host = moto.host().flow("main.rhai", FLOW);
