@@ -170,7 +170,7 @@ _autowf() {
 
     case "${cmd}" in
         autowf)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version run describe list export-dot config cache artifacts runs completions worker help"
+            opts="-q -v -h -V --color --log-format --quiet --remote-store --state-dir --verbose --help --version run describe list export-dot config cache artifacts runs completions worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +182,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -196,7 +200,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__artifacts)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version ls get help"
+            opts="-q -v -h -V --color --log-format --quiet --remote-store --state-dir --verbose --help --version ls get help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -208,6 +212,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -222,7 +230,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__artifacts__subcmd__get)
-            opts="-o -q -v -h -V --output --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-o -q -v -h -V --output --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,6 +254,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -316,7 +328,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__artifacts__subcmd__ls)
-            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -334,6 +346,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -346,7 +362,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__cache)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version ls rm gc verify help"
+            opts="-q -v -h -V --color --log-format --quiet --remote-store --state-dir --verbose --help --version ls rm gc verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +374,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -372,7 +392,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__cache__subcmd__gc)
-            opts="-q -v -h -V --older-than --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --older-than --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,6 +412,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -490,7 +514,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__cache__subcmd__ls)
-            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +532,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -520,7 +548,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__cache__subcmd__rm)
-            opts="-q -v -h -V --task --all --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --task --all --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +570,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -554,7 +586,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__cache__subcmd__verify)
-            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,6 +604,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -584,7 +620,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__completions)
-            opts="-q -v -h -V --color --log-format --quiet --state-dir --verbose --help --version bash elvish fish powershell zsh"
+            opts="-q -v -h -V --color --log-format --quiet --remote-store --state-dir --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,6 +632,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -610,7 +650,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__config)
-            opts="-j -q -v -h -V --json --jobs --max-dynamic-tasks --on-failure --executor --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-j -q -v -h -V --json --jobs --max-dynamic-tasks --on-failure --executor --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +684,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -656,7 +700,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__describe)
-            opts="-p -q -v -h -V --param --params-file --format --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -q -v -h -V --param --params-file --format --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -686,6 +730,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -698,7 +746,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__export__subcmd__dot)
-            opts="-p -o -q -v -h -V --param --params-file --output --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -o -q -v -h -V --param --params-file --output --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,6 +778,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1010,7 +1062,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__list)
-            opts="-q -v -h -V --json --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --json --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1022,6 +1074,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1036,7 +1092,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__run)
-            opts="-p -j -q -v -h -V --param --params-file --jobs --json --executor --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --submit-all --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-p -j -q -v -h -V --param --params-file --jobs --json --executor --timeout --max-dynamic-tasks --lock --events --summary --junit --metrics-textfile --on-failure --no-cache --refresh --dry-run --resume --submit-all --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1110,6 +1166,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1122,7 +1182,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__runs)
-            opts="-n -q -v -h -V --json --limit --flow --color --log-format --quiet --state-dir --verbose --help --version show help"
+            opts="-n -q -v -h -V --json --limit --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1146,6 +1206,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -1202,7 +1266,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__runs__subcmd__show)
-            opts="-q -v -h -V --json --flow --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --json --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1220,6 +1284,10 @@ _autowf() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1232,7 +1300,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__worker)
-            opts="-q -v -h -V --exit-code --color --log-format --quiet --state-dir --verbose --help --version"
+            opts="-q -v -h -V --exit-code --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1244,6 +1312,10 @@ _autowf() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)

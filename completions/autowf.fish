@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_autowf_global_optspecs
-    string join \n color= log-format= q/quiet state-dir= v/verbose h/help V/version
+    string join \n color= log-format= q/quiet remote-store= state-dir= v/verbose h/help V/version
 end
 
 function __fish_autowf_needs_command
@@ -29,6 +29,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_needs_command" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -65,6 +66,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l no-cache -d 'Neither read nor write the result cache'
@@ -85,6 +87,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -95,6 +98,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -109,6 +113,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -125,6 +130,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -136,6 +142,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -152,6 +159,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -165,6 +173,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l all -d 'Remove every entry'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -178,6 +187,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -189,6 +199,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -205,6 +216,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -219,6 +231,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -232,6 +245,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -247,6 +261,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print JSON instead of a table'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -261,6 +276,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
@@ -274,6 +290,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -284,6 +301,7 @@ always\t''
 never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l exit-code -d 'Exit with code 1 when the task did not succeed (the reply is written either way): for jobs whose success Slurm judges by the exit code (`run --submit-all`)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'

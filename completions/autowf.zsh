@@ -17,6 +17,7 @@ _autowf() {
     _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -55,6 +56,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 '(--dry-run)--resume=[Continue an earlier run of this flow (\`last\`, the default, or a run id or prefix)\: reuse the results of its succeeded nodes whose key still matches, run the rest]::RUN:_default' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
 '(--refresh)--no-cache[Neither read nor write the result cache]' \
@@ -81,6 +83,7 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:(text json mermaid)' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -98,6 +101,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -120,6 +124,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[Write to this file instead of stdout]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -143,6 +148,7 @@ _arguments "${_arguments_options[@]}" : \
 slurm\:"Batch jobs submitted with sbatch"))' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -160,6 +166,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -184,6 +191,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -202,6 +210,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--all[Remove every entry]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -221,6 +230,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -237,6 +247,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -293,6 +304,7 @@ esac
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -317,6 +329,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -337,6 +350,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -389,6 +403,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of a table]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -414,6 +429,7 @@ _arguments "${_arguments_options[@]}" : \
 '--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -459,6 +475,7 @@ esac
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -475,6 +492,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--exit-code[Exit with code 1 when the task did not succeed (the reply is written either way)\: for jobs whose success Slurm judges by the exit code (\`run --submit-all\`)]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod executor;
 mod redact;
+mod remote;
 mod report;
 mod runlock;
 mod scheduler;

@@ -5,6 +5,7 @@
 //! id (`arg:2`, `code:helper`, `input:data/a.csv`) that the store's index keeps per node, so
 //! the next run (or `run --dry-run`) can compare the parts of its key with the last entry's.
 
+mod backend;
 mod inputs;
 mod store;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use inputs::hash_inputs;
-pub(crate) use store::{CacheStore, Entry, EntryInfo, Lookup, Problem};
+pub(crate) use store::{CacheStore, Entry, EntryInfo, Lookup, Problem, Write};
 
 /// Bumped whenever the way keys or entries are made changes: old entries then stop matching.
 pub(crate) const FORMAT_VERSION: u32 = 1;

@@ -11,15 +11,20 @@
 //! so a reader sees a whole entry or none; concurrent writers of one key each rename a whole
 //! file, the last one wins, and both are valid. A reader that finds a header or checksum that
 //! does not match reports the entry as corrupt; the run then removes it and recomputes.
+//!
+//! The same layout can live in a remote object store (feature `s3`, see `backend`): there
+//! entries are written create-only (the first writer's entry stays; later ones are
+//! equivalent), index records are overwritten (the last writer wins), and reads are checked
+//! exactly as here.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
 use super::KeyParts;
-use crate::state::sync_dir;
+use super::backend::{Backend, FsBackend};
+use crate::state::StateDir;
 
 /// Temporary files older than this are left over from a crashed writer.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -87,6 +92,9 @@ pub(crate) struct EntryInfo {
 pub(crate) struct Problem {
     pub(crate) path: PathBuf,
     pub(crate) why: String,
+    /// Where the backend has it.
+    #[serde(skip)]
+    rel: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,47 +104,70 @@ struct Header {
     len: usize,
 }
 
+/// How `put` treats an existing entry of the same key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// Entries of one key are equivalent: a remote store keeps the first one written.
+    CreateOnly,
+    /// `--refresh`: the new entry replaces the old one everywhere.
+    Replace,
+}
+
 pub(crate) struct CacheStore {
-    dir: PathBuf,
+    backend: Box<dyn Backend>,
 }
 
 impl CacheStore {
     /// The store under `dir` (`<state dir>/cache/v1`); nothing is created until written.
     pub(crate) fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        Self {
+            backend: Box::new(FsBackend { dir }),
+        }
+    }
+
+    /// The cache of `state`: in its remote store when it has one, else in its directory.
+    pub(crate) fn of_state(state: &StateDir) -> Self {
+        match state.remote() {
+            #[cfg(feature = "s3")]
+            Some(url) => Self {
+                backend: Box::new(super::backend::RemoteBackend { url: url.clone() }),
+            },
+            #[cfg(not(feature = "s3"))]
+            Some(url) => url.unreachable(),
+            None => Self::new(state.cache()),
+        }
+    }
+
+    /// Where the store is, for messages: its directory or its URL.
+    pub(crate) fn location(&self) -> PathBuf {
+        self.backend.locate("")
     }
 
     /// Creates the store's directories and removes what crashed writers left: fails when the
-    /// directory cannot be written, before anything runs.
+    /// store cannot be written (or, remote, reached), before anything runs.
     pub(crate) fn prepare(&self) -> std::io::Result<()> {
-        for sub in ["entries", "index", "tmp"] {
-            std::fs::create_dir_all(self.dir.join(sub))?;
-        }
-        let probe = tempfile::Builder::new()
-            .prefix("probe-")
-            .tempfile_in(self.dir.join("tmp"))?;
-        drop(probe);
-        self.clean_temp(STALE_TEMP);
+        self.backend.prepare()?;
+        self.backend.clean_temp(STALE_TEMP);
         Ok(())
     }
 
-    fn entry_path(&self, key: &str) -> PathBuf {
+    fn entry_rel(key: &str) -> String {
         let shard = key.get(..2).unwrap_or("xx");
-        self.dir.join("entries").join(shard).join(key)
+        format!("entries/{shard}/{key}")
     }
 
-    fn index_path(&self, flow: &str, node: &str) -> PathBuf {
+    fn index_rel(flow: &str, node: &str) -> String {
         let id = super::digest(format!("{flow}\0{node}").as_bytes());
-        self.dir.join("index").join(format!("{}.json", &id[..32]))
+        format!("index/{}.json", &id[..32])
     }
 
     /// The entry for `key`, if there is a sound one younger than `ttl` (`None`: forever).
     /// A corrupt entry is removed, so the recomputed result can take its place.
     pub(crate) fn get(&self, key: &str, ttl: Option<Duration>) -> Lookup {
-        let path = self.entry_path(key);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
+        let rel = Self::entry_rel(key);
+        let bytes = match self.backend.read(&rel) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Lookup::Missing,
             Err(e) => return Lookup::Corrupt(format!("cannot read it: {e}")),
         };
         match decode(&bytes) {
@@ -149,18 +180,19 @@ impl CacheStore {
                 }
             }
             Ok(entry) => {
-                let _ = std::fs::remove_file(&path);
+                let _ = self.backend.delete(&rel);
                 Lookup::Corrupt(format!("it holds the entry of key {}", entry.key))
             }
             Err(why) => {
-                let _ = std::fs::remove_file(&path);
+                let _ = self.backend.delete(&rel);
                 Lookup::Corrupt(why)
             }
         }
     }
 
-    /// Stores `entry` (replacing any entry of its key) and makes it the node's last entry.
-    pub(crate) fn put(&self, entry: &Entry) -> std::io::Result<()> {
+    /// Stores `entry` and makes it the node's last entry. An existing entry of its key is
+    /// replaced on the file system; a remote store keeps it unless `write` says `Replace`.
+    pub(crate) fn put(&self, entry: &Entry, write: Write) -> std::io::Result<()> {
         let body = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
         let header = Header {
             autowf_cache: super::FORMAT_VERSION,
@@ -170,7 +202,11 @@ impl CacheStore {
         let mut bytes = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
         bytes.extend_from_slice(&body);
-        self.write(&self.entry_path(&entry.key), &bytes)?;
+        let rel = Self::entry_rel(&entry.key);
+        match write {
+            Write::CreateOnly => self.backend.create(&rel, &bytes)?,
+            Write::Replace => self.backend.replace(&rel, &bytes)?,
+        }
         let index = IndexRecord {
             schema: 1,
             flow: entry.flow.clone(),
@@ -181,58 +217,37 @@ impl CacheStore {
             parts: entry.parts.clone(),
         };
         let text = serde_json::to_vec_pretty(&index).map_err(std::io::Error::other)?;
-        self.write(&self.index_path(&entry.flow, &entry.node), &text)
-    }
-
-    /// Writes through `tmp/`: flushed, renamed into place, directory flushed.
-    fn write(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let dir = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(dir)?;
-        let tmp_dir = self.dir.join("tmp");
-        std::fs::create_dir_all(&tmp_dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix("entry-")
-            .tempfile_in(&tmp_dir)?;
-        tmp.write_all(bytes)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        sync_dir(dir);
-        Ok(())
+        // The last writer wins: the record only explains the next miss.
+        self.backend
+            .replace(&Self::index_rel(&entry.flow, &entry.node), &text)
     }
 
     /// The parts of the last key stored for `node` of `flow`, if any.
     pub(crate) fn last_parts(&self, flow: &str, node: &str) -> Option<IndexRecord> {
-        let text = std::fs::read(self.index_path(flow, node)).ok()?;
+        let text = self.backend.read(&Self::index_rel(flow, node)).ok()??;
         serde_json::from_slice::<IndexRecord>(&text)
             .ok()
             .filter(|r| r.flow == flow && r.node == node)
     }
 
-    /// Every entry file, sound or not, in key order.
-    fn entry_files(&self) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let Ok(shards) = std::fs::read_dir(self.dir.join("entries")) else {
-            return out;
-        };
-        for shard in shards.flatten() {
-            if let Ok(files) = std::fs::read_dir(shard.path()) {
-                out.extend(files.flatten().map(|f| f.path()));
-            }
-        }
-        out.sort();
-        out
-    }
-
-    /// Every entry, read and checked: the sound ones and the problems.
-    pub(crate) fn scan(&self) -> (Vec<EntryInfo>, Vec<Problem>) {
+    /// Every entry, read and checked: the sound ones and the problems. Fails only when the
+    /// store cannot be listed.
+    pub(crate) fn scan(&self) -> std::io::Result<(Vec<EntryInfo>, Vec<Problem>)> {
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
-        for path in self.entry_files() {
-            let read = std::fs::read(&path).map_err(|e| format!("cannot read it: {e}"));
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        for rel in self.backend.list("entries")? {
+            let path = self.backend.locate(&rel);
+            let read = match self.backend.read(&rel) {
+                Ok(Some(b)) => Ok(b),
+                // Removed since it was listed.
+                Ok(None) => continue,
+                Err(e) => Err(format!("cannot read it: {e}")),
+            };
+            let name = rel.rsplit('/').next().unwrap_or_default().to_owned();
             match read.and_then(|b| decode(&b).map(|e| (e, b.len()))) {
-                Ok((e, _)) if Some(&e.key) != name.as_ref() => bad.push(Problem {
+                Ok((e, _)) if e.key != name => bad.push(Problem {
                     path,
                     why: format!("it holds the entry of key {}", e.key),
+                    rel,
                 }),
                 Ok((e, len)) => ok.push(EntryInfo {
                     key: e.key,
@@ -242,26 +257,22 @@ impl CacheStore {
                     created: e.created,
                     bytes: len as u64,
                 }),
-                Err(why) => bad.push(Problem { path, why }),
+                Err(why) => bad.push(Problem { path, why, rel }),
             }
         }
-        (ok, bad)
+        Ok((ok, bad))
     }
 
     /// Removes the entry of `key`; whether there was one.
     pub(crate) fn remove(&self, key: &str) -> std::io::Result<bool> {
-        match std::fs::remove_file(self.entry_path(key)) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.backend.delete(&Self::entry_rel(key))
     }
 
     /// Removes entries created more than `older_than` ago, unreadable entries, index records
     /// whose entry is gone, and stale temporary files. Returns how many entries went.
     pub(crate) fn gc(&self, older_than: Duration) -> std::io::Result<usize> {
         let now = SystemTime::now();
-        let (entries, problems) = self.scan();
+        let (entries, problems) = self.scan()?;
         let mut removed = 0;
         for e in &entries {
             let created = SystemTime::UNIX_EPOCH + Duration::from_secs(e.created);
@@ -271,41 +282,28 @@ impl CacheStore {
             }
         }
         for p in &problems {
-            if std::fs::remove_file(&p.path).is_ok() {
+            if self.backend.delete(&p.rel).unwrap_or(false) {
                 removed += 1;
             }
         }
-        if let Ok(records) = std::fs::read_dir(self.dir.join("index")) {
-            for r in records.flatten() {
-                let keep = std::fs::read(r.path())
-                    .ok()
-                    .and_then(|t| serde_json::from_slice::<IndexRecord>(&t).ok())
-                    .is_some_and(|rec| self.entry_path(&rec.key).exists());
-                if !keep {
-                    let _ = std::fs::remove_file(r.path());
-                }
+        for rel in self.backend.list("index")? {
+            let keep = self
+                .backend
+                .read(&rel)
+                .ok()
+                .flatten()
+                .and_then(|t| serde_json::from_slice::<IndexRecord>(&t).ok())
+                .is_some_and(|rec| {
+                    self.backend
+                        .exists(&Self::entry_rel(&rec.key))
+                        .unwrap_or(true)
+                });
+            if !keep {
+                let _ = self.backend.delete(&rel);
             }
         }
-        self.clean_temp(STALE_TEMP);
+        self.backend.clean_temp(STALE_TEMP);
         Ok(removed)
-    }
-
-    /// Removes temporary files older than `older_than` (younger ones may be a concurrent
-    /// run's write in progress).
-    fn clean_temp(&self, older_than: Duration) {
-        let Ok(files) = std::fs::read_dir(self.dir.join("tmp")) else {
-            return;
-        };
-        let now = SystemTime::now();
-        for f in files.flatten() {
-            let old = f
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|m| now.duration_since(m).unwrap_or(Duration::ZERO) >= older_than);
-            if old {
-                let _ = std::fs::remove_file(f.path());
-            }
-        }
     }
 }
 
@@ -376,7 +374,7 @@ mod tests {
     fn a_stored_entry_is_a_hit_until_its_ttl() {
         let (_d, s) = store();
         assert!(matches!(s.get(KEY, None), Lookup::Missing));
-        s.put(&entry(KEY)).unwrap();
+        s.put(&entry(KEY), Write::CreateOnly).unwrap();
         let Lookup::Hit(e) = s.get(KEY, None) else {
             panic!("expected a hit")
         };
@@ -407,8 +405,8 @@ mod tests {
             ("header damaged", |b| b[3] = b'#'),
         ];
         for (what, damage) in damages {
-            s.put(&entry(KEY)).unwrap();
-            let path = s.entry_path(KEY);
+            s.put(&entry(KEY), Write::CreateOnly).unwrap();
+            let path = s.backend.locate(&CacheStore::entry_rel(KEY));
             let mut bytes = std::fs::read(&path).unwrap();
             damage(&mut bytes);
             std::fs::write(&path, &bytes).unwrap();
@@ -423,10 +421,10 @@ mod tests {
     #[test]
     fn scan_lists_sound_entries_and_reports_damaged_ones() {
         let (_d, s) = store();
-        s.put(&entry("aa11")).unwrap();
-        s.put(&entry("bb22")).unwrap();
-        std::fs::write(s.entry_path("bb22"), b"garbage").unwrap();
-        let (ok, bad) = s.scan();
+        s.put(&entry("aa11"), Write::CreateOnly).unwrap();
+        s.put(&entry("bb22"), Write::CreateOnly).unwrap();
+        std::fs::write(s.backend.locate(&CacheStore::entry_rel("bb22")), b"garbage").unwrap();
+        let (ok, bad) = s.scan().unwrap();
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].key, "aa11");
         assert_eq!(bad.len(), 1);
@@ -436,23 +434,23 @@ mod tests {
     #[test]
     fn gc_removes_old_and_damaged_entries_and_stale_index_records() {
         let (_d, s) = store();
-        s.put(&entry("aa11")).unwrap();
+        s.put(&entry("aa11"), Write::CreateOnly).unwrap();
         assert_eq!(s.gc(Duration::from_secs(3600)).unwrap(), 0);
         assert_eq!(s.gc(Duration::ZERO).unwrap(), 1);
-        assert!(s.scan().0.is_empty());
+        assert!(s.scan().unwrap().0.is_empty());
         assert!(s.last_parts("f", "n").is_none());
     }
 
     #[test]
     fn concurrent_writers_of_one_key_leave_a_sound_entry() {
-        let (_d, s) = store();
+        let (d, s) = store();
         let s = std::sync::Arc::new(s);
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let s = s.clone();
                 std::thread::spawn(move || {
                     for _ in 0..20 {
-                        s.put(&entry(KEY)).unwrap();
+                        s.put(&entry(KEY), Write::CreateOnly).unwrap();
                     }
                 })
             })
@@ -461,9 +459,11 @@ mod tests {
             t.join().unwrap();
         }
         assert!(matches!(s.get(KEY, None), Lookup::Hit(_)));
-        let (_, bad) = s.scan();
+        let (_, bad) = s.scan().unwrap();
         assert!(bad.is_empty());
-        let left = std::fs::read_dir(s.dir.join("tmp")).unwrap().count();
+        let left = std::fs::read_dir(d.path().join("cache/v1/tmp"))
+            .unwrap()
+            .count();
         assert_eq!(left, 0, "temporary files left behind");
     }
 }

@@ -37,6 +37,11 @@ pub(crate) struct GlobalArgs {
     /// Print only warnings, errors and the result (no event lines, no progress bars).
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
+    /// Where the result cache and artifact blobs are shared between hosts, as
+    /// `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks
+    /// stay in the state directory.
+    #[arg(long, global = true, value_name = "URL", env = "AUTOWF_REMOTE_STORE")]
+    pub(crate) remote_store: Option<String>,
     /// Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file].
     #[arg(long, global = true, value_name = "DIR", env = "AUTOWF_STATE_DIR")]
     pub(crate) state_dir: Option<PathBuf>,

@@ -19,16 +19,20 @@ pub(super) fn cache(
     layers: &Layers,
 ) -> Result<u8> {
     let state = state_dir_of(cli, matches, layers, command.state())?;
-    let dir = state.cache();
-    let store = CacheStore::new(dir.clone());
+    let store = CacheStore::of_state(&state);
+    let dir = store.location();
     let io = |source| Error::WriteFile {
+        path: dir.clone(),
+        source,
+    };
+    let read_error = |source| Error::ReadFile {
         path: dir.clone(),
         source,
     };
     let mut out = std::io::stdout().lock();
     match command {
         CacheCommand::Ls { json, .. } => {
-            let (entries, problems) = store.scan();
+            let (entries, problems) = store.scan().map_err(read_error)?;
             warn_damaged(&problems);
             if *json {
                 let doc = serde_json::json!({
@@ -45,7 +49,7 @@ pub(super) fn cache(
         CacheCommand::Rm {
             keys, task, all, ..
         } => {
-            let (entries, _) = store.scan();
+            let (entries, _) = store.scan().map_err(read_error)?;
             let chosen = choose(&entries, keys, task.as_deref(), *all)?;
             let mut removed = 0;
             for key in &chosen {
@@ -62,7 +66,7 @@ pub(super) fn cache(
             Ok(exit::OK)
         }
         CacheCommand::Verify { json, .. } => {
-            let (entries, problems) = store.scan();
+            let (entries, problems) = store.scan().map_err(read_error)?;
             if *json {
                 let doc = serde_json::json!({
                     "schema": 1,

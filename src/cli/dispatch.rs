@@ -53,7 +53,8 @@ pub(super) fn state_dir_of(
         })?,
     };
     let root = crate::config::state_dir_for(cli, matches, layers, &dir);
-    Ok(crate::state::StateDir::new(root))
+    let remote = crate::config::remote_store_for(cli, matches, layers)?.map(|(url, _)| url);
+    Ok(crate::state::StateDir::new(root).with_remote(remote))
 }
 
 /// Stack of the threads that run task bodies: deep Rhai recursion (up to the call-level
@@ -338,7 +339,7 @@ fn worker(exit_code: bool) -> Result<u8> {
 /// and where each comes from.
 fn config(cli: &Cli, args: &ConfigArgs, matches: &clap::ArgMatches, layers: &Layers) -> Result<u8> {
     let run = RunArgs::for_config(&args.run);
-    let settings = crate::config::RunConfig::from_cli(cli, &run, matches, layers);
+    let settings = crate::config::RunConfig::from_cli(cli, &run, matches, layers)?;
     if args.json {
         let items: Vec<serde_json::Value> = settings
             .shown

@@ -33,7 +33,7 @@ pub(super) fn run(
     matches: &clap::ArgMatches,
     layers: &Layers,
 ) -> Result<u8> {
-    let config = RunConfig::from_cli(cli, args, matches, layers);
+    let config = RunConfig::from_cli(cli, args, matches, layers)?;
     let (script, spec, dag, built) =
         build_graph(&args.file, args.flow.as_deref(), &args.params, &config)?;
     let run_id = new_run_id();
@@ -50,11 +50,7 @@ pub(super) fn run(
     let mode = cache_mode(args);
     if args.dry_run {
         let info = run_info(&config, args, &spec, &built, &run_id, false)?;
-        let cache = RunCache::new(
-            CacheStore::new(StateDir::new(info.state_dir.clone()).cache()),
-            mode,
-            spec.name.clone(),
-        );
+        let cache = RunCache::new(CacheStore::of_state(&info.state()), mode, spec.name.clone());
         let runtime = script.runtime(info);
         return super::plan::dry_run(&runtime, &cache, &dag, config.json);
     }
@@ -149,8 +145,7 @@ fn open_cache(
     mode: CacheMode,
     flow: &str,
 ) -> Result<Arc<RunCache>> {
-    let dir = StateDir::new(info.state_dir.clone()).cache();
-    let store = CacheStore::new(dir.clone());
+    let store = CacheStore::of_state(&info.state());
     let may_cache = dag.nodes().iter().any(|n| n.options.cache_ttl.is_some())
         || script
             .registry
@@ -158,9 +153,10 @@ fn open_cache(
             .iter()
             .any(|t| t.options.cache_ttl.is_some());
     if may_cache && mode != CacheMode::Off {
-        store
-            .prepare()
-            .map_err(|source| Error::WriteFile { path: dir, source })?;
+        store.prepare().map_err(|source| Error::WriteFile {
+            path: store.location(),
+            source,
+        })?;
     }
     Ok(Arc::new(RunCache::new(store, mode, flow.to_owned())))
 }
@@ -168,7 +164,8 @@ fn open_cache(
 /// `--resume`: what the earlier run `query` (`last`, an id or a prefix) of this flow left —
 /// the key and result of each node its journal records as succeeded.
 fn earlier_run(config: &RunConfig, args: &RunArgs, spec: &FlowSpec, query: &str) -> Result<Resume> {
-    let state = StateDir::new(config.state_dir(&absolute_dir(&args.file)?));
+    let state = StateDir::new(config.state_dir(&absolute_dir(&args.file)?))
+        .with_remote(config.remote_store.clone());
     let id = resolve_run(&state, query)?;
     let path = state.run(&id).join(JOURNAL_FILE);
     // A run killed before it wrote anything recorded nothing to reuse: everything runs.
@@ -236,6 +233,7 @@ pub(super) fn run_info(
         params: built.params.clone(),
         run_dir,
         state_dir,
+        remote_store: config.remote_store.clone(),
         flow_dir,
     })
 }

@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::{LogLevel, secrets};
 use crate::cli::LogFormat;
 use crate::error::{Diagnostic, SourceLoc};
+use crate::remote::RemoteUrl;
 use crate::script::{ExecutorKind, FailurePolicy, RunIn, suggest};
 use crate::secrets::Provider;
 
@@ -26,6 +27,7 @@ pub(crate) const KEYS: &[&str] = &[
     "max-dynamic-tasks",
     "on-failure",
     "pools",
+    "remote-store",
     "retries",
     "secrets",
     "state-dir",
@@ -38,6 +40,7 @@ pub(crate) struct FileValues {
     pub(crate) jobs: Option<(usize, SourceLoc)>,
     pub(crate) max_dynamic_tasks: Option<(usize, SourceLoc)>,
     pub(crate) state_dir: Option<(PathBuf, SourceLoc)>,
+    pub(crate) remote_store: Option<(RemoteUrl, SourceLoc)>,
     pub(crate) flows_dir: Option<(PathBuf, SourceLoc)>,
     pub(crate) on_failure: Option<(FailurePolicy, SourceLoc)>,
     pub(crate) retries: Option<(u32, SourceLoc)>,
@@ -196,7 +199,17 @@ fn set(
             v.retries = Some((u32::try_from(n).map_err(|_| bad("a smaller integer"))?, at));
         }
         "state-dir" => {
-            v.state_dir = Some((dir.join(value.as_str().ok_or_else(|| bad("a path"))?), at))
+            let text = value.as_str().ok_or_else(|| bad("a path"))?;
+            if crate::remote::looks_remote(text) {
+                return Err(super::remote_state_dir(text));
+            }
+            v.state_dir = Some((dir.join(text), at));
+        }
+        "remote-store" => {
+            let text = value
+                .as_str()
+                .ok_or_else(|| bad("an `s3://bucket/prefix` URL"))?;
+            v.remote_store = Some((RemoteUrl::parse(text)?, at));
         }
         "flows-dir" => {
             v.flows_dir = Some((dir.join(value.as_str().ok_or_else(|| bad("a path"))?), at))

@@ -12,6 +12,7 @@ use file::FileValues;
 
 use crate::cli::{Cli, GlobalArgs, LogFormat};
 use crate::error::{Diagnostic, Error, SourceLoc};
+use crate::remote::RemoteUrl;
 use crate::script::{ExecutorKind, FailurePolicy, TaskOptions};
 
 /// Where `list` and `describe` look for scripts unless `flows-dir` says otherwise.
@@ -29,6 +30,8 @@ pub(crate) struct RunConfig {
     pub(crate) quiet: bool,
     pub(crate) verbose: u8,
     pub(crate) state_dir: Option<PathBuf>,
+    /// Where the cache and artifact blobs are shared, if anywhere (`remote-store`).
+    pub(crate) remote_store: Option<RemoteUrl>,
     /// Where tasks run unless their `executor` option says otherwise.
     pub(crate) executor: ExecutorKind,
     /// What tasks start from before their own options (with `executor` set when the run's
@@ -65,7 +68,7 @@ impl RunConfig {
         run: &crate::cli::RunArgs,
         matches: &clap::ArgMatches,
         layers: &Layers,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         let jobs = resolve(
             given(
@@ -111,6 +114,7 @@ impl RunConfig {
             "AUTOWF_STATE_DIR",
         )
         .or_else(|| layers.pick(|f| &f.state_dir));
+        let remote_store = remote_store_for(cli, matches, layers)?;
         let executor_flag = run.executor.map(|e| match e {
             crate::cli::ExecutorChoice::Local => ExecutorKind::Local,
             crate::cli::ExecutorChoice::Slurm => ExecutorKind::Slurm,
@@ -172,6 +176,18 @@ impl RunConfig {
                 source: Source::Default,
             },
         });
+        shown.push(match &remote_store {
+            Some((url, source)) => Shown {
+                key: "remote-store",
+                value: url.to_string(),
+                source: source.clone(),
+            },
+            None => Shown {
+                key: "remote-store",
+                value: "none: cache and artifacts stay in the state directory".to_owned(),
+                source: Source::Default,
+            },
+        });
         shown.push(match layers.pick(|f| &f.flows_dir) {
             Some((dir, source)) => Shown {
                 key: "flows-dir",
@@ -186,7 +202,7 @@ impl RunConfig {
         });
         shown.extend(log_lines(&cli.global, matches, layers));
         shown.extend(task_default_lines(layers));
-        Self {
+        Ok(Self {
             jobs: jobs.0,
             max_dynamic_tasks: max_dynamic.0,
             timeout: run.timeout,
@@ -195,12 +211,52 @@ impl RunConfig {
             quiet: cli.global.quiet,
             verbose: cli.global.verbose,
             state_dir: state_dir.map(|(d, _)| d),
+            remote_store: remote_store.map(|(u, _)| u),
             executor: executor.0,
             task_defaults,
             pools: layers.pools(),
             shown,
-        }
+        })
     }
+}
+
+/// The remote store for the cache and artifact blobs: `--remote-store` (or
+/// `AUTOWF_REMOTE_STORE`), else the configuration's `remote-store`. A URL given as the state
+/// directory is refused: runs, journals and locks need a local directory.
+pub(crate) fn remote_store_for(
+    cli: &Cli,
+    matches: &clap::ArgMatches,
+    layers: &Layers,
+) -> Result<Option<(RemoteUrl, Source)>, Error> {
+    if let Some(dir) = cli.global.state_dir.as_ref().and_then(|d| d.to_str())
+        && crate::remote::looks_remote(dir)
+    {
+        return Err(Error::invalid(
+            Diagnostic::new(remote_state_dir(dir)).help("see docs/remote-storage.md"),
+        ));
+    }
+    let flag = given(
+        cli.global.remote_store.clone(),
+        matches,
+        "remote_store",
+        "--remote-store",
+        "AUTOWF_REMOTE_STORE",
+    );
+    match flag {
+        Some((text, source)) => RemoteUrl::parse(&text)
+            .map(|url| Some((url, source)))
+            .map_err(|why| Error::invalid(Diagnostic::new(why))),
+        None => Ok(layers.pick(|f| &f.remote_store)),
+    }
+}
+
+/// Why `state_dir` cannot be a URL, and what to give instead.
+fn remote_state_dir(state_dir: &str) -> String {
+    format!(
+        "the state directory must be a local path, not `{state_dir}`: runs, journals and locks \
+         stay on local disk; share the cache and artifacts with `--remote-store` or the \
+         `remote-store` setting instead"
+    )
 }
 
 /// How much the console says, as the `log-level` key names it: each level is one of

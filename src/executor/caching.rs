@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use crate::cache::{self, CacheMode, CacheStore, Entry, KeyParts, Lookup};
+use crate::cache::{self, CacheMode, CacheStore, Entry, KeyParts, Lookup, Write};
 use crate::dag::{Node, NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{CacheInfo, Job, Outcome};
@@ -249,7 +249,12 @@ impl LocalExecutor {
             value: json,
             artifacts,
         };
-        if let Err(e) = cache.store.put(&entry) {
+        let write = if cache.mode == CacheMode::Refresh {
+            Write::Replace
+        } else {
+            Write::CreateOnly
+        };
+        if let Err(e) = cache.store.put(&entry, write) {
             cache.write_failed.store(true, Ordering::Relaxed);
             tracing::error!(
                 "{} | cannot store the result in the cache: {e}",

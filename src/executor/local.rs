@@ -13,7 +13,6 @@ use crate::script::{
     Attempt, CallResult, OutputFormat, RetryOn, RunIn, Runtime, Stopped, Value, WorkerResponse,
     parse_output, parse_response,
 };
-use crate::state::StateDir;
 use crate::state::artifacts::{self, ArtifactRecord, RunArtifacts};
 
 use super::caching::{Pending, RunCache, is_cached};
@@ -296,7 +295,7 @@ impl LocalExecutor {
 
     pub(super) fn artifacts(&self) -> RunArtifacts {
         let info = &self.runtime.info;
-        RunArtifacts::new(&StateDir::new(info.state_dir.clone()), &info.run_id)
+        RunArtifacts::new(&info.state(), &info.run_id)
     }
 
     fn may_retry(&self, job: &Job, error: &TaskError) -> bool {

@@ -8,7 +8,6 @@ use super::api::script_error;
 use super::runtime::{Attempt, RunInfo};
 use super::{build, running, value};
 use crate::error::Diagnostic;
-use crate::state::StateDir;
 use crate::state::artifacts::{ArtifactName, RunArtifacts};
 
 type NativeResult<T> = Result<T, Box<EvalAltResult>>;
@@ -102,9 +101,8 @@ fn running_task(
     let found = (!build::is_building())
         .then(|| {
             running::with_current(|info: &RunInfo, attempt: &Attempt| {
-                let state = StateDir::new(info.state_dir.clone());
                 (
-                    RunArtifacts::new(&state, &info.run_id),
+                    RunArtifacts::new(&info.state(), &info.run_id),
                     attempt.node.clone(),
                     attempt.number,
                 )

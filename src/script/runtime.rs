@@ -26,8 +26,17 @@ pub(crate) struct RunInfo {
     pub(crate) params: Value,
     pub(crate) run_dir: PathBuf,
     pub(crate) state_dir: PathBuf,
+    /// Where the cache and artifact blobs are shared, if anywhere.
+    pub(crate) remote_store: Option<crate::remote::RemoteUrl>,
     /// Shell commands run here unless `cwd` says otherwise.
     pub(crate) flow_dir: PathBuf,
+}
+
+impl RunInfo {
+    /// The run's state directory, with its remote store.
+    pub(crate) fn state(&self) -> crate::state::StateDir {
+        crate::state::StateDir::new(self.state_dir.clone()).with_remote(self.remote_store.clone())
+    }
 }
 
 /// One attempt of one node.

@@ -16,6 +16,7 @@ use super::runtime::{Attempt, CallResult, RunInfo, Runtime, Stopped};
 use super::value::{Quote, Value, check_data_with, json_to_dynamic, substitute, to_json};
 use crate::dag::{Node, NodeId};
 use crate::events::TaskError;
+use crate::remote::RemoteUrl;
 use crate::secrets::{self, Provider, Secret};
 
 /// Version of the worker protocol; a worker refuses requests of another version.
@@ -59,6 +60,9 @@ pub(crate) struct WorkerRequest {
     params: serde_json::Value,
     run_dir: PathBuf,
     state_dir: PathBuf,
+    /// The run's `remote-store` URL, if any.
+    #[serde(default)]
+    remote_store: Option<String>,
     flow_dir: PathBuf,
     node: String,
     attempt: u32,
@@ -114,6 +118,7 @@ impl Runtime {
             params: self.info.params.to_json(),
             run_dir: self.info.run_dir.clone(),
             state_dir: self.info.state_dir.clone(),
+            remote_store: self.info.remote_store.as_ref().map(ToString::to_string),
             flow_dir: self.info.flow_dir.clone(),
             node: attempt.node.clone(),
             attempt: attempt.number,
@@ -242,12 +247,22 @@ fn call(req: WorkerRequest, cancel: &CancellationToken) -> WorkerResponse {
             )));
         }
     };
+    let remote_store = match req
+        .remote_store
+        .as_deref()
+        .map(RemoteUrl::parse)
+        .transpose()
+    {
+        Ok(url) => url,
+        Err(why) => return WorkerResponse::Error(TaskError::new(why)),
+    };
     let info = RunInfo {
         run_id: req.run_id,
         flow: req.flow,
         params: Value::from_json(&req.params),
         run_dir: req.run_dir,
         state_dir: req.state_dir,
+        remote_store,
         flow_dir: req.flow_dir,
     };
     let runtime = script.runtime(info);

@@ -2,25 +2,29 @@
 //!
 //! Bytes are stored once, content-addressed, in `artifacts/blobs/<2 hex>/<64 hex>` (the blake3
 //! digest), and shared by all runs: a blob is never rewritten, since a digest names one
-//! content. Each run's `runs/<id>/artifacts.json` maps names to digests. Tasks of one run may
+//! content. With a remote store configured the blobs go there instead (see `blobs`); the
+//! manifest always stays in the local run directory. Each run's `runs/<id>/artifacts.json` maps names to digests. Tasks of one run may
 //! record artifacts at the same time, from threads and from worker processes, so the manifest
 //! is read, changed and rewritten whole while holding an `flock` on `runs/<id>/artifacts.lock`.
 //! Recording a name again replaces the earlier record: the later write wins.
 
+mod blobs;
 mod name;
 mod staging;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
 use super::StateDir;
-use super::atomic::{AtomicFile, write_atomically};
+use super::atomic::write_atomically;
 use crate::error::Error;
+use blobs::{BlobStore, FsBlobs};
 
 pub(crate) use name::{ArtifactName, NameError};
 pub(crate) use staging::anything_staged;
@@ -127,15 +131,22 @@ fn write_error(path: &Path, source: io::Error) -> ArtifactError {
 /// The artifacts of one run: its manifest, and the blob store it shares with other runs.
 #[derive(Clone, Debug)]
 pub(crate) struct RunArtifacts {
-    blobs: PathBuf,
+    blobs: Arc<dyn BlobStore>,
     run_dir: PathBuf,
     run_id: String,
 }
 
 impl RunArtifacts {
     pub(crate) fn new(state: &StateDir, run_id: &str) -> Self {
+        let blobs: Arc<dyn BlobStore> = match state.remote() {
+            #[cfg(feature = "s3")]
+            Some(url) => Arc::new(blobs::RemoteBlobs { url: url.clone() }),
+            #[cfg(not(feature = "s3"))]
+            Some(url) => url.unreachable(),
+            None => Arc::new(FsBlobs { dir: state.blobs() }),
+        };
         Self {
-            blobs: state.blobs(),
+            blobs,
             run_dir: state.run(run_id),
             run_id: run_id.to_owned(),
         }
@@ -219,16 +230,16 @@ impl RunArtifacts {
 
     /// Copies `record`'s content into `out` (called `out_path` in errors), checking it
     /// against the digest as it goes; returns the number of bytes. On a mismatch the bytes
-    /// are already written: write to a [`AtomicFile`] to keep a damaged copy from landing.
+    /// are already written: write to an [`AtomicFile`](crate::state::AtomicFile) to keep a damaged copy from landing.
     pub(crate) fn copy_to(
         &self,
         record: &ArtifactRecord,
         out: &mut dyn Write,
         out_path: &Path,
     ) -> Result<u64, ArtifactError> {
-        let path = blob_path(&self.blobs, &record.digest);
-        let mut file = File::open(&path).map_err(|e| read_error(&path, e))?;
-        let (digest, size) = copy_hashing(&mut file, &path, out, out_path)?;
+        let path = self.blobs.locate(&record.digest);
+        let mut blob = self.blobs.open(&record.digest)?;
+        let (digest, size) = copy_hashing(&mut blob, &path, out, out_path)?;
         if digest != record.digest {
             return Err(ArtifactError::Damaged {
                 name: record.name.clone(),
@@ -238,26 +249,14 @@ impl RunArtifacts {
         Ok(size)
     }
 
-    /// Copies `content` into the blob store; returns its digest and size. The bytes go to a
-    /// temporary file in the blob directory first, since the digest, and so the blob's name,
-    /// is known only at the end; an existing blob with that digest is kept as it is.
+    /// Copies `content` into the blob store; returns its digest and size. An existing blob
+    /// with that digest is kept as it is.
     fn store_blob(
         &self,
         content: &mut dyn Read,
         source: &Path,
     ) -> Result<(String, u64), ArtifactError> {
-        std::fs::create_dir_all(&self.blobs).map_err(|e| write_error(&self.blobs, e))?;
-        let mut tmp =
-            AtomicFile::create_in(&self.blobs).map_err(|e| write_error(&self.blobs, e))?;
-        let (digest, size) = copy_hashing(content, source, &mut tmp, &self.blobs)?;
-        let path = blob_path(&self.blobs, &digest);
-        if path.is_file() {
-            return Ok((digest, size));
-        }
-        let dir = path.parent().expect("invariant: a blob path has a parent");
-        std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
-        tmp.commit(&path)?;
-        Ok((digest, size))
+        self.blobs.store(content, source)
     }
 
     /// The artifacts `node` has recorded in this run.
@@ -276,10 +275,9 @@ impl RunArtifacts {
     ) -> Result<(), ArtifactError> {
         let mut records = Vec::with_capacity(artifacts.len());
         for (name, digest, size) in artifacts {
-            let path = blob_path(&self.blobs, digest);
-            if !path.is_file() {
+            if !self.blobs.exists(digest)? {
                 return Err(read_error(
-                    &path,
+                    &self.blobs.locate(digest),
                     io::Error::new(io::ErrorKind::NotFound, "the blob is gone"),
                 ));
             }
@@ -324,11 +322,6 @@ impl RunArtifacts {
             }
         }
     }
-}
-
-/// Where the blob with `digest` lives: `blobs/ab/abcdef…`.
-fn blob_path(blobs: &Path, digest: &str) -> PathBuf {
-    blobs.join(digest.get(..2).unwrap_or("00")).join(digest)
 }
 
 fn new_record(name: &ArtifactName, node: &str, digest: String, size: u64) -> ArtifactRecord {
@@ -488,7 +481,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let run = store(dir.path());
         let record = run.write(&name("a"), "n", b"original").unwrap();
-        let blob = blob_path(&dir.path().join("artifacts/blobs"), &record.digest);
+        let blob = dir
+            .path()
+            .join("artifacts/blobs")
+            .join(blobs::blob_rel(&record.digest));
         std::fs::write(&blob, b"tampered").unwrap();
         let err = run.read("a").unwrap_err();
         assert!(matches!(err, ArtifactError::Damaged { .. }), "{err}");

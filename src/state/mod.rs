@@ -24,19 +24,32 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use atomic::{AtomicFile, sync_dir, write_atomically};
 
+use crate::remote::RemoteUrl;
+
 /// The version of the directory layout described above. A change that older versions would
 /// misread bumps it.
 pub(crate) const LAYOUT_VERSION: u32 = 1;
 
-/// The paths of one state directory.
+/// The paths of one state directory, and the remote store that holds its cache and artifact
+/// blobs instead when one is configured (see `docs/remote-storage.md`).
 #[derive(Debug, Clone)]
 pub(crate) struct StateDir {
     root: PathBuf,
+    remote: Option<RemoteUrl>,
 }
 
 impl StateDir {
     pub(crate) fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self { root, remote: None }
+    }
+
+    /// The same directory with its cache and artifact blobs in `remote` (if any).
+    pub(crate) fn with_remote(self, remote: Option<RemoteUrl>) -> Self {
+        Self { remote, ..self }
+    }
+
+    pub(crate) fn remote(&self) -> Option<&RemoteUrl> {
+        self.remote.as_ref()
     }
 
     pub(crate) fn root(&self) -> &Path {

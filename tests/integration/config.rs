@@ -285,3 +285,76 @@ fn a_bad_autowf_variable_is_a_usage_error_naming_it() {
         .code(2)
         .stderr_contains("`default-executor` expects \"thread\" or \"process\"");
 }
+
+#[cfg(not(feature = "s3"))]
+#[test]
+fn a_remote_store_in_a_build_without_s3_is_a_usage_error() {
+    let expected = "needs the `s3` feature, and this autowf was built without it";
+    Test::new()
+        .file("f.rhai", FLOW)
+        .args(["run", "f.rhai", "--remote-store", "s3://bucket/prefix"])
+        .run()
+        .code(2)
+        .stderr_contains(expected);
+    Test::new()
+        .file("f.rhai", FLOW)
+        .env("AUTOWF_REMOTE_STORE", "s3://bucket/prefix")
+        .args(["cache", "ls"])
+        .run()
+        .code(2)
+        .stderr_contains(expected);
+    Test::new()
+        .file("f.rhai", FLOW)
+        .file("autowf.toml", "remote-store = \"s3://bucket/prefix\"\n")
+        .args(["artifacts", "ls"])
+        .run()
+        .code(2)
+        .stderr_contains(expected);
+}
+
+#[test]
+fn a_remote_store_must_be_an_s3_url() {
+    Test::new()
+        .file("f.rhai", FLOW)
+        .args(["run", "f.rhai", "--remote-store", "gs://bucket/prefix"])
+        .run()
+        .code(2)
+        .stderr_contains("`gs://` is not supported; give an `s3://bucket/prefix` URL");
+}
+
+#[test]
+fn a_url_as_the_state_directory_points_to_remote_store() {
+    for (flag, file) in [
+        (Some("s3://bucket/prefix"), None),
+        (None, Some("state-dir = \"s3://bucket/prefix\"\n")),
+    ] {
+        let mut t = Test::new().file("f.rhai", FLOW);
+        if let Some(toml) = file {
+            t = t.file("autowf.toml", toml);
+        }
+        if let Some(url) = flag {
+            t = t.args(["--state-dir", url]);
+        }
+        t.args(["run", "f.rhai"])
+            .run()
+            .code(2)
+            .stderr_contains("the state directory must be a local path, not `s3://bucket/prefix`")
+            .stderr_contains("--remote-store")
+            .no_file("s3:");
+    }
+}
+
+#[test]
+fn config_shows_the_remote_store_setting() {
+    let out = Test::new()
+        .file("f.rhai", FLOW)
+        .args(["config", "f.rhai"])
+        .run();
+    out.code(0);
+    assert!(
+        line_of(out.stdout(), "remote-store")
+            .ends_with("none: cache and artifacts stay in the state directory  (default)"),
+        "{}",
+        out.stdout()
+    );
+}

@@ -21,6 +21,8 @@ mod resume;
 mod retries_timeouts;
 mod run;
 mod runs;
+#[cfg(feature = "s3")]
+mod s3;
 mod scheduling;
 mod secrets;
 mod shell;

@@ -1,0 +1,121 @@
+//! Where artifact bytes live: content-addressed blobs in the state directory, or (feature
+//! `s3`) in a remote object store. Either way a blob is written once under its blake3 digest
+//! and never rewritten, so writers on several hosts cannot disagree about it.
+
+use std::fmt::Debug;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::{ArtifactError, copy_hashing, read_error, write_error};
+use crate::state::AtomicFile;
+
+/// The operations `RunArtifacts` needs on blobs.
+pub(crate) trait BlobStore: Send + Sync + Debug {
+    /// Copies `content` (called `source` in errors) in; returns its digest and size. An
+    /// existing blob with that digest is kept as it is.
+    fn store(&self, content: &mut dyn Read, source: &Path) -> Result<(String, u64), ArtifactError>;
+    /// The content of the blob with `digest`, unchecked (the caller hashes it).
+    fn open(&self, digest: &str) -> Result<Box<dyn Read>, ArtifactError>;
+    /// Whether the blob with `digest` exists.
+    fn exists(&self, digest: &str) -> Result<bool, ArtifactError>;
+    /// Where the blob with `digest` is, for messages.
+    fn locate(&self, digest: &str) -> PathBuf;
+}
+
+/// `artifacts/blobs/<2 hex>/<64 hex>` in the state directory.
+#[derive(Debug)]
+pub(crate) struct FsBlobs {
+    pub(super) dir: PathBuf,
+}
+
+/// Where the blob with `digest` lives below `dir`: `ab/abcdef…`.
+pub(super) fn blob_rel(digest: &str) -> String {
+    format!("{}/{digest}", digest.get(..2).unwrap_or("00"))
+}
+
+impl BlobStore for FsBlobs {
+    /// The bytes go to a temporary file in the blob directory first, since the digest, and
+    /// so the blob's name, is known only at the end.
+    fn store(&self, content: &mut dyn Read, source: &Path) -> Result<(String, u64), ArtifactError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| write_error(&self.dir, e))?;
+        let mut tmp = AtomicFile::create_in(&self.dir).map_err(|e| write_error(&self.dir, e))?;
+        let (digest, size) = copy_hashing(content, source, &mut tmp, &self.dir)?;
+        let path = self.locate(&digest);
+        if path.is_file() {
+            return Ok((digest, size));
+        }
+        let dir = path.parent().expect("invariant: a blob path has a parent");
+        std::fs::create_dir_all(dir).map_err(|e| write_error(dir, e))?;
+        tmp.commit(&path)?;
+        Ok((digest, size))
+    }
+
+    fn open(&self, digest: &str) -> Result<Box<dyn Read>, ArtifactError> {
+        let path = self.locate(digest);
+        let file = File::open(&path).map_err(|e| read_error(&path, e))?;
+        Ok(Box::new(file))
+    }
+
+    fn exists(&self, digest: &str) -> Result<bool, ArtifactError> {
+        Ok(self.locate(digest).is_file())
+    }
+
+    fn locate(&self, digest: &str) -> PathBuf {
+        self.dir.join(blob_rel(digest))
+    }
+}
+
+/// `<prefix>/artifacts/blobs/<2 hex>/<64 hex>` in a remote object store, written create-only.
+/// A blob is held in memory while it is hashed and sent.
+#[cfg(feature = "s3")]
+#[derive(Debug)]
+pub(crate) struct RemoteBlobs {
+    pub(super) url: crate::remote::RemoteUrl,
+}
+
+#[cfg(feature = "s3")]
+impl RemoteBlobs {
+    fn rel(digest: &str) -> String {
+        format!("artifacts/blobs/{}", blob_rel(digest))
+    }
+
+    fn remote(&self, digest: &str) -> Result<std::sync::Arc<crate::remote::Remote>, ArtifactError> {
+        crate::remote::Remote::connect(&self.url).map_err(|e| read_error(&self.locate(digest), e))
+    }
+}
+
+#[cfg(feature = "s3")]
+impl BlobStore for RemoteBlobs {
+    fn store(&self, content: &mut dyn Read, source: &Path) -> Result<(String, u64), ArtifactError> {
+        let mut bytes = Vec::new();
+        let (digest, size) = copy_hashing(content, source, &mut bytes, Path::new("<memory>"))?;
+        let remote = self.remote(&digest)?;
+        remote
+            .put(&Self::rel(&digest), bytes, true)
+            .map_err(|e| write_error(&self.locate(&digest), e))?;
+        Ok((digest, size))
+    }
+
+    fn open(&self, digest: &str) -> Result<Box<dyn Read>, ArtifactError> {
+        let path = self.locate(digest);
+        match self.remote(digest)?.get(&Self::rel(digest)) {
+            Ok(Some(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes))),
+            Ok(None) => Err(read_error(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "the blob is gone"),
+            )),
+            Err(e) => Err(read_error(&path, e)),
+        }
+    }
+
+    fn exists(&self, digest: &str) -> Result<bool, ArtifactError> {
+        self.remote(digest)?
+            .exists(&Self::rel(digest))
+            .map_err(|e| read_error(&self.locate(digest), e))
+    }
+
+    fn locate(&self, digest: &str) -> PathBuf {
+        PathBuf::from(self.url.url_of(&Self::rel(digest)))
+    }
+}

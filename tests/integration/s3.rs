@@ -1,0 +1,340 @@
+//! The `s3` feature: the result cache and artifact blobs in an S3-compatible store, here a
+//! `moto` server started on loopback for each test. The tests find the server through
+//! `AUTOWF_MOTO_SERVER` (the path of its `moto_server` script) and skip, saying so, when it
+//! is not set, unless `AUTOWF_S3_TESTS=require`, as in CI.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::Test;
+
+/// How long a moto server may take to answer.
+const STARTUP: Duration = Duration::from_secs(30);
+/// moto takes any signature by default, but needs one to treat a request as authenticated.
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, \
+     SignedHeaders=host, Signature=0000";
+const BUCKET: &str = "autowf-tests";
+const STORE: &str = "s3://autowf-tests/team";
+
+/// A moto server on a free loopback port, stopped when dropped.
+struct Moto {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    /// Starts the server and creates the test bucket; `None` (after saying why) when the
+    /// server is not configured and the tests are not required.
+    fn start() -> Option<Self> {
+        let required = std::env::var("AUTOWF_S3_TESTS").is_ok_and(|v| v == "require");
+        let Some(server) = std::env::var_os("AUTOWF_MOTO_SERVER") else {
+            assert!(
+                !required,
+                "AUTOWF_S3_TESTS=require, but AUTOWF_MOTO_SERVER (the path of moto_server) is not set"
+            );
+            eprintln!(
+                "skipped: set AUTOWF_MOTO_SERVER to the path of moto_server \
+                 (pip install 'moto[server]') to run the s3 tests"
+            );
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("find a free loopback port")
+            .port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.to_string_lossy()));
+        let moto = Self {
+            child,
+            address: format!("127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while TcpStream::connect(&moto.address).is_err() {
+            assert!(started.elapsed() < STARTUP, "moto did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (status, body) = moto.http("PUT", &format!("/{BUCKET}"), b"");
+        assert_eq!(status, 200, "cannot create the bucket: {body}");
+        Some(moto)
+    }
+
+    /// One HTTP request to the server: its status and body.
+    fn http(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connect to moto");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {AUTHORIZATION}\r\n\
+             Content-Type: application/octet-stream\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let text = String::from_utf8_lossy(&response).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned();
+        (status, body)
+    }
+
+    /// A test directory (one "host") whose runs use this server's bucket as their store.
+    fn host(&self) -> Test {
+        Test::new()
+            .env("AWS_ENDPOINT_URL", &format!("http://{}", self.address))
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AUTOWF_REMOTE_STORE", STORE)
+    }
+}
+
+const FLOW: &str = r#"
+    fn square(x) { x * x }
+    task(square, #{ cache_ttl: "forever" });
+    fn report(x) { artifact_write("report.txt", `square is ${x}`); x }
+    task(report, #{ cache_ttl: "forever" });
+    fn main() { report(square(7)) }
+    flow(main);
+"#;
+
+/// The keys `cache ls --json` lists.
+fn cached_keys(host: &Test) -> Vec<String> {
+    let out = host.clone().args(["cache", "ls", "--json"]).run();
+    out.code(0);
+    let json = out.stdout_json();
+    assert_eq!(json["dir"], format!("{STORE}/cache/v1"), "{json}");
+    json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_second_host_takes_cached_results_from_the_remote_store() {
+    let Some(moto) = Moto::start() else { return };
+    let first = moto.host().flow("main.rhai", FLOW);
+    let out = first.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stdout_is("49\n");
+    out.stderr_contains("no previous entry");
+    // Nothing of the cache or the blobs is kept locally; the run itself is.
+    out.no_file(".autowf/cache");
+    out.no_file(".autowf/artifacts");
+    assert_eq!(cached_keys(&first).len(), 2);
+
+    let second = moto.host().flow("main.rhai", FLOW);
+    let out = second.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stdout_is("49\n");
+    out.stderr_line(&["cached", "square", "computed"]);
+    out.stderr_line(&["cached", "report", "computed"]);
+    out.stderr_contains("2 cached");
+    // The hit's artifact is readable on the second host, from the store.
+    second
+        .clone()
+        .args(["artifacts", "get", "last", "report.txt"])
+        .run()
+        .code(0)
+        .stdout_is("square is 49");
+}
+
+#[test]
+fn artifacts_round_trip_through_the_remote_store() {
+    let Some(moto) = Moto::start() else { return };
+    let host = moto.host().flow(
+        "main.rhai",
+        r#"
+        fn produce() { artifact_write("data/rows.csv", "a,b\n1,2\n"); 1 }
+        task(produce);
+        fn elsewhere(x) { artifact_write("worker.txt", "from a worker process"); x }
+        task(elsewhere, #{ run_in: "process" });
+        fn main() { elsewhere(produce()) }
+        flow(main);
+        "#,
+    );
+    host.clone().args(["run", "main.rhai"]).run().code(0);
+    // A worker process stores its blobs in the run's remote store too.
+    host.clone()
+        .args(["artifacts", "get", "last", "worker.txt"])
+        .run()
+        .code(0)
+        .stdout_is("from a worker process");
+    host.clone()
+        .args(["artifacts", "get", "last", "data/rows.csv"])
+        .run()
+        .code(0)
+        .stdout_is("a,b\n1,2\n");
+    let ls = host.clone().args(["artifacts", "ls", "--json"]).run();
+    ls.code(0).no_file(".autowf/artifacts");
+    let digest = ls.stdout_json()["artifacts"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let blob = format!("/{BUCKET}/team/artifacts/blobs/{}/{digest}", &digest[..2]);
+    assert_eq!(moto.http("GET", &blob, b""), (200, "a,b\n1,2\n".to_owned()));
+
+    // A damaged blob is refused, not returned.
+    assert_eq!(moto.http("PUT", &blob, b"tampered").0, 200);
+    host.clone()
+        .args(["artifacts", "get", "last", "data/rows.csv"])
+        .run()
+        .code(3)
+        .stderr_contains("no longer matches its digest");
+}
+
+#[test]
+fn concurrent_writers_of_the_same_keys_leave_a_sound_store() {
+    let Some(moto) = Moto::start() else { return };
+    let flow = r#"
+        fn part(i) { artifact_write(`part-${i}.txt`, `part ${i}`); i * 10 }
+        task(part, #{ cache_ttl: "forever" });
+        fn main() { let all = []; for i in 0..12 { all.push(part(i)); } all }
+        flow(main);
+    "#;
+    let hosts: Vec<Test> = (0..4)
+        .map(|_| {
+            moto.host()
+                .flow("main.rhai", flow)
+                .args(["run", "main.rhai", "-q"])
+        })
+        .collect();
+    let children: Vec<Child> = hosts.iter().map(Test::spawn).collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success(), "a concurrent run failed");
+    }
+    let verify = moto.host().args(["cache", "verify"]).run();
+    verify.code(0).stdout_is("12 entries sound, 0 damaged\n");
+    // Every host can take every entry, artifacts included.
+    let out = moto
+        .host()
+        .flow("main.rhai", flow)
+        .args(["run", "main.rhai"])
+        .run();
+    out.code(0).stderr_contains("12 cached");
+}
+
+#[test]
+fn a_corrupted_remote_entry_is_reported_removed_and_recomputed() {
+    let Some(moto) = Moto::start() else { return };
+    let host = moto.host().flow("main.rhai", FLOW);
+    host.clone().args(["run", "main.rhai"]).run().code(0);
+    let keys = cached_keys(&host);
+    let key = &keys[0];
+    let entry = format!("/{BUCKET}/team/cache/v1/entries/{}/{key}", &key[..2]);
+    let (status, original) = moto.http("GET", &entry, b"");
+    assert_eq!(status, 200);
+    let damaged = original.replacen("49", "50", 1);
+    assert_ne!(damaged, original, "the entry should hold the result 49");
+    assert_eq!(moto.http("PUT", &entry, damaged.as_bytes()).0, 200);
+
+    let verify = host.clone().args(["cache", "verify"]).run();
+    verify
+        .code(1)
+        .stdout_contains("its checksum does not match its content")
+        .stdout_contains("1 entry sound, 1 damaged");
+    let out = host.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stdout_is("49\n");
+    out.stderr_contains(
+        "is corrupt (its checksum does not match its content); removed it, recomputing",
+    );
+    out.stderr_contains("1 cached");
+    host.clone()
+        .args(["cache", "verify"])
+        .run()
+        .code(0)
+        .stdout_is("2 entries sound, 0 damaged\n");
+    let out = host.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stderr_contains("2 cached");
+}
+
+#[test]
+fn refresh_replaces_remote_entries_that_plain_runs_keep() {
+    let Some(moto) = Moto::start() else { return };
+    // The file is not part of the key, so only `--refresh` can change the cached result.
+    let flow = r#"
+        fn read() { "cat value.txt" }
+        shell_task(read, #{ cache_ttl: "forever" });
+        fn main() { read() }
+        flow(main);
+    "#;
+    let first = moto
+        .host()
+        .flow("main.rhai", flow)
+        .file("value.txt", "one\n");
+    let run = |t: &Test, extra: &[&str]| {
+        let out = t.clone().args(["run", "main.rhai"]).args(extra).run();
+        out.code(0);
+        out.stdout().to_owned()
+    };
+    assert_eq!(run(&first, &[]), "\"one\"\n");
+    let first = first.file("value.txt", "two\n");
+    assert_eq!(run(&first, &[]), "\"one\"\n");
+    assert_eq!(run(&first, &["--refresh"]), "\"two\"\n");
+    let second = moto
+        .host()
+        .flow("main.rhai", flow)
+        .file("value.txt", "three\n");
+    assert_eq!(run(&second, &[]), "\"two\"\n");
+}
+
+#[test]
+fn cache_rm_and_gc_act_on_the_remote_store() {
+    let Some(moto) = Moto::start() else { return };
+    let host = moto.host().flow("main.rhai", FLOW);
+    host.clone().args(["run", "main.rhai"]).run().code(0);
+    let keys = cached_keys(&host);
+    host.clone()
+        .args(["cache", "rm", &keys[0][..8]])
+        .run()
+        .code(0)
+        .stderr_contains("removed 1 cache entry");
+    assert_eq!(cached_keys(&host).len(), 1);
+    host.clone()
+        .args(["cache", "gc", "--older-than", "0s"])
+        .run()
+        .code(0)
+        .stderr_contains("removed 1 cache entry");
+    assert!(cached_keys(&host).is_empty());
+}
+
+#[test]
+fn an_unreachable_store_stops_the_run_before_anything_runs() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    Test::new()
+        .flow("main.rhai", FLOW)
+        .env("AWS_ENDPOINT_URL", &format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ALLOW_HTTP", "true")
+        .args(["run", "main.rhai", "--remote-store", STORE])
+        .run()
+        .code(3)
+        .stderr_contains("s3://autowf-tests/team/cache/v1");
+}
