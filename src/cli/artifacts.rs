@@ -105,9 +105,10 @@ fn get(state: &StateDir, args: &ArtifactsGetArgs) -> Result<u8> {
 /// The run id `wanted` names (`last` or none: the latest run), checked against the runs that
 /// exist, so a run id can never lead outside `runs/`.
 fn resolve_run(state: &StateDir, wanted: Option<&str>) -> Result<String> {
-    let runs = run_ids(&state.runs())?;
+    // Newest first; only directories under `runs/` (never dot-names) count as runs.
+    let runs = crate::state::runs::run_ids(state)?;
     match wanted {
-        None | Some("last") => runs.last().cloned().ok_or_else(|| {
+        None | Some("last") => runs.first().cloned().ok_or_else(|| {
             Error::invalid(
                 Diagnostic::new(format!(
                     "no runs in state directory `{}`",
@@ -120,7 +121,6 @@ fn resolve_run(state: &StateDir, wanted: Option<&str>) -> Result<String> {
         Some(id) => {
             let recent: Vec<String> = runs
                 .iter()
-                .rev()
                 .take(RECENT_RUNS_SHOWN)
                 .map(|r| format!("`{r}`"))
                 .collect();
@@ -138,33 +138,6 @@ fn resolve_run(state: &StateDir, wanted: Option<&str>) -> Result<String> {
             ))
         }
     }
-}
-
-/// The run ids under `runs`, oldest first (ids sort by start time).
-fn run_ids(runs: &Path) -> Result<Vec<String>> {
-    let entries = match std::fs::read_dir(runs) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::ReadFile {
-                path: runs.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let mut ids = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::ReadFile {
-            path: runs.to_path_buf(),
-            source,
-        })?;
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if let (true, Some(id)) = (is_dir, entry.file_name().to_str()) {
-            ids.push(id.to_owned());
-        }
-    }
-    ids.sort();
-    Ok(ids)
 }
 
 /// The store's errors as command errors: a missing artifact is a usage error (2), the rest
