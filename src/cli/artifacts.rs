@@ -36,7 +36,7 @@ fn ls(state: &StateDir, args: &ArtifactsLsArgs) -> Result<u8> {
         .manifest()
         .map_err(store_error)?;
     if args.json {
-        let doc = serde_json::to_string_pretty(&manifest).expect("invariant: manifests serialize");
+        let doc = super::pretty_json(&manifest);
         print_stdout(format!("{doc}\n").as_bytes());
     } else if manifest.artifacts.is_empty() {
         tracing::info!("run `{run_id}` kept no artifacts");

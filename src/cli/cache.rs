@@ -40,7 +40,7 @@ pub(super) fn cache(
                     "dir": dir,
                     "entries": entries,
                 });
-                let _ = writeln!(out, "{}", pretty(&doc));
+                let _ = writeln!(out, "{}", super::pretty_json(&doc));
             } else {
                 print_entries(&mut out, &entries);
             }
@@ -74,7 +74,7 @@ pub(super) fn cache(
                     "sound": entries.len(),
                     "damaged": problems,
                 });
-                let _ = writeln!(out, "{}", pretty(&doc));
+                let _ = writeln!(out, "{}", super::pretty_json(&doc));
             } else {
                 for p in &problems {
                     let _ = writeln!(out, "damaged  {}: {}", p.path.display(), p.why);
@@ -196,8 +196,4 @@ fn fmt_bytes(n: u64) -> String {
 
 fn plural_y(n: usize) -> &'static str {
     if n == 1 { "y" } else { "ies" }
-}
-
-fn pretty(doc: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(doc).expect("invariant: JSON values serialize")
 }

@@ -347,9 +347,7 @@ fn config(cli: &Cli, args: &ConfigArgs, matches: &clap::ArgMatches, layers: &Lay
             .map(|s| serde_json::json!({ "key": s.key, "value": s.value, "source": s.source.to_string() }))
             .collect();
         let doc = serde_json::json!({ "schema": 1, "settings": items });
-        print_stdout(
-            &(serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize") + "\n"),
-        );
+        print_stdout(&(super::pretty_json(&doc) + "\n"));
     } else {
         let width = settings
             .shown

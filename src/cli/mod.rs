@@ -21,6 +21,11 @@ pub(crate) use logging::use_color;
 use crate::config::Layers;
 use crate::error::exit;
 
+/// A JSON document as the commands print it: pretty, without a final newline.
+fn pretty_json(doc: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(doc).expect("invariant: JSON documents serialize")
+}
+
 pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // Kept besides the parsed `Cli`: it tells whether a value came from a flag or from the
     // environment, which `autowf config` reports.

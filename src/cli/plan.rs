@@ -33,7 +33,7 @@ pub(super) fn dry_run(runtime: &Runtime, cache: &RunCache, dag: &Dag, json: bool
             "flow": cache.flow,
             "nodes": steps,
         });
-        let text = serde_json::to_string_pretty(&doc).expect("invariant: JSON values serialize");
+        let text = super::pretty_json(&doc);
         let _ = writeln!(out, "{text}");
     } else {
         let width = steps.iter().map(|s| s.node.len()).max().unwrap_or(0);

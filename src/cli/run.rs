@@ -102,7 +102,7 @@ pub(super) fn run(
         params,
     };
     // Serialized once: summary.json always, then stdout (`--json`) and `--summary` as asked.
-    let mut summary = pretty(&report::summary_json(&meta, &report));
+    let mut summary = super::pretty_json(&report::summary_json(&meta, &report));
     summary.push('\n');
     write_report(&run_dir.join(SUMMARY_FILE), &summary)?;
     publish(cli, &config, args, &summary, &report)?;
@@ -361,17 +361,17 @@ fn publish(
     if config.json {
         let _ = write!(stdout, "{}", redact::text(summary));
     } else if let Some(result) = &report.output {
-        let _ = writeln!(stdout, "{}", redact::text(&pretty(&result.to_json())));
+        let _ = writeln!(
+            stdout,
+            "{}",
+            redact::text(&super::pretty_json(&result.to_json()))
+        );
     }
     drop(stdout);
     if let Some(path) = &args.summary {
         write_report(path, summary)?;
     }
     Ok(())
-}
-
-fn pretty(doc: &impl serde::Serialize) -> String {
-    serde_json::to_string_pretty(doc).expect("invariant: JSON documents serialize")
 }
 
 /// Writes a report file (`--summary`, `--junit`, `--metrics-textfile`) with secrets hidden.

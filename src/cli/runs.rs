@@ -42,7 +42,7 @@ fn list_runs(state: &StateDir, limit: usize, as_json: bool) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     if as_json {
         let doc = json!({ "schema": 1, "state_dir": state.root(), "runs": rows });
-        let _ = writeln!(out, "{}", pretty(&doc));
+        let _ = writeln!(out, "{}", super::pretty_json(&doc));
     } else if rows.is_empty() {
         eprintln!("no runs in `{}`", state.runs().display());
     } else {
@@ -58,7 +58,7 @@ fn show_run(state: &StateDir, query: &str, as_json: bool) -> Result<u8> {
     let view = run_view(&record, record.summary_document()?.as_ref());
     let mut out = std::io::stdout().lock();
     if as_json {
-        let _ = writeln!(out, "{}", pretty(&view));
+        let _ = writeln!(out, "{}", super::pretty_json(&view));
     } else {
         let _ = write!(out, "{}", run_text(&view));
     }
@@ -69,10 +69,6 @@ fn warn(run_id: &str, warnings: &[String]) {
     for w in warnings {
         tracing::warn!("run `{run_id}`: {w}");
     }
-}
-
-fn pretty(doc: &J) -> String {
-    serde_json::to_string_pretty(doc).expect("invariant: JSON values serialize")
 }
 
 /// The columns of `autowf runs`, padded to line up.

@@ -92,7 +92,7 @@ fn jobs_document(run_id: &str, flow: &str, jobs: &[SubmittedJob]) -> String {
         "flow": flow,
         "jobs": jobs,
     });
-    serde_json::to_string_pretty(&doc).expect("invariant: JSON documents serialize")
+    super::pretty_json(&doc)
 }
 
 /// The human line for one job: `submitted `b` as Slurm job 42 (after `a`)`.
