@@ -13,6 +13,7 @@ const RUNNABLE: &[(&str, &[(&str, &str)])] = &[
     ("concurrent_priority.rhai", &[]),
     ("retries_timeouts.rhai", &[]),
     ("tracing_custom.rhai", &[]),
+    ("cluster.rhai", &[]),
     (
         "secrets_and_artifacts.rhai",
         &[("REGISTRY_TOKEN", "s3cr3t-token")],
