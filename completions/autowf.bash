@@ -1300,7 +1300,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__worker)
-            opts="-q -v -h -V --exit-code --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
+            opts="-q -v -h -V --exit-code --command-line --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -304,6 +304,7 @@ json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l exit-code -d 'Exit with code 1 when the task did not succeed (the reply is written either way): for jobs whose success Slurm judges by the exit code (`run --submit-all`)'
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l command-line -d 'Print the command line a shell node\'s request gives, as it is, instead of the reply; anything else exits 1 with the reason on stderr. For the job scripts of `run --submit-all`, which then run that command line'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s h -l help -d 'Print help'

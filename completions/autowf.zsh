@@ -495,6 +495,7 @@ _arguments "${_arguments_options[@]}" : \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
 '--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
 '--exit-code[Exit with code 1 when the task did not succeed (the reply is written either way)\: for jobs whose success Slurm judges by the exit code (\`run --submit-all\`)]' \
+'(--exit-code)--command-line[Print the command line a shell node'\''s request gives, as it is, instead of the reply; anything else exits 1 with the reason on stderr. For the job scripts of \`run --submit-all\`, which then run that command line]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \

@@ -136,6 +136,11 @@ pub(crate) struct WorkerArgs {
     /// jobs whose success Slurm judges by the exit code (`run --submit-all`).
     #[arg(long)]
     pub(crate) exit_code: bool,
+    /// Print the command line a shell node's request gives, as it is, instead of the reply;
+    /// anything else exits 1 with the reason on stderr. For the job scripts of
+    /// `run --submit-all`, which then run that command line.
+    #[arg(long, conflicts_with = "exit_code")]
+    pub(crate) command_line: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ use clap::CommandFactory as _;
 
 use super::args::{
     Cli, Command, CompletionsArgs, ConfigArgs, DescribeArgs, DescribeFormat, ExportDotArgs,
-    ListArgs, ParamArgs, RunArgs,
+    ListArgs, ParamArgs, RunArgs, WorkerArgs,
 };
 use crate::config::Layers;
 use crate::dag::{Dag, to_dot};
@@ -32,7 +32,7 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
         Command::Cache(args) => super::cache::cache(&cli, &args.command, sub("cache"), layers),
         Command::Runs(args) => super::runs::runs(&cli, args, sub("runs"), layers),
         Command::Completions(args) => completions(args),
-        Command::Worker(args) => worker(args.exit_code),
+        Command::Worker(args) => worker(args),
     }
 }
 
@@ -292,8 +292,9 @@ fn completions(args: &CompletionsArgs) -> Result<u8> {
 
 /// Serves one process-mode task call; SIGTERM cancels it so it can stop what it started.
 /// `autowf worker`: one task call from stdin, its reply on stdout. With `exit_code`, a reply
-/// other than `ok` also exits 1.
-fn worker(exit_code: bool) -> Result<u8> {
+/// other than `ok` also exits 1; with `command_line`, the command line the reply carries is
+/// printed instead.
+fn worker(args: &WorkerArgs) -> Result<u8> {
     let mut input = Vec::new();
     std::io::Read::read_to_end(&mut std::io::stdin(), &mut input).map_err(|source| {
         Error::ReadFile {
@@ -320,6 +321,9 @@ fn worker(exit_code: bool) -> Result<u8> {
         // Cancelled: the task stops what it started and replies `cancelled`.
         Ok(work.await.unwrap_or_default())
     })?;
+    if args.command_line {
+        return Ok(print_command_line(&response));
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&response);
     let _ = stdout.flush();
@@ -329,10 +333,35 @@ fn worker(exit_code: bool) -> Result<u8> {
             Ok(crate::script::WorkerResponse::Ok(_))
         )
     };
-    if exit_code && !is_ok() {
+    if args.exit_code && !is_ok() {
         return Ok(exit::TASK_FAILED);
     }
     Ok(exit::OK)
+}
+
+/// Prints the command line of a worker's reply to a shell node's request; the exit code.
+/// A reply without one is told on stderr, where the job's error file keeps it.
+fn print_command_line(response: &[u8]) -> u8 {
+    use crate::script::WorkerResponse;
+    let why = match crate::script::parse_response(response) {
+        Ok(WorkerResponse::Ok(serde_json::Value::String(line))) => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(line.as_bytes());
+            let _ = stdout.flush();
+            return exit::OK;
+        }
+        Ok(WorkerResponse::Ok(other)) => format!("the reply is not a command line: {other}"),
+        Ok(WorkerResponse::Error(e)) => e.message,
+        Ok(WorkerResponse::TimedOut) => "timed out while building the command line".to_owned(),
+        Ok(WorkerResponse::Cancelled) => "cancelled while building the command line".to_owned(),
+        Err(e) => e.message,
+    };
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "error: {}",
+        crate::redact::text(&why)
+    );
+    exit::TASK_FAILED
 }
 
 /// `autowf config`: the settings a run of FILE (or of a flow in this directory) would use,

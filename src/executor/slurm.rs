@@ -104,7 +104,12 @@ impl Slurm {
             .runtime
             .shell_command(&job.node.payload, &inputs, attempt)?;
         let spec = exec.runtime.shell_spec(command.clone(), attempt);
-        let script = submit::shell_script(&command, &spec.env, attempt.timeout, attempt.kill_grace);
+        let script = submit::shell_script(
+            &submit::CommandLine::Known(&command),
+            &spec.env,
+            attempt.timeout,
+            attempt.kill_grace,
+        );
         write_private(&files.script, script.as_bytes()).await?;
         let id = self.submit(job, attempt, files, &spec.cwd).await?;
         let waited = self.wait(id, attempt, &job.stop).await;

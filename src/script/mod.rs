@@ -37,7 +37,7 @@ pub(crate) use options::{fmt_duration, suggest};
 pub(crate) use payload::Payload;
 pub(crate) use runtime::{Attempt, CallResult, Expansion, RunInfo, Runtime, Stopped, parse_output};
 pub(crate) use value::Value;
-pub(crate) use worker::{WorkerResponse, parse_response, serve as serve_worker};
+pub(crate) use worker::{ResultFile, WorkerResponse, parse_response, serve as serve_worker};
 
 use crate::dag::Node;
 use crate::error::{Diagnostic, Error};

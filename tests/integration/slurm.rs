@@ -385,6 +385,45 @@ fn final_states(ids: &[u64]) -> std::collections::BTreeMap<u64, String> {
     }
 }
 
+/// A `run --submit-all` that succeeded, once Slurm has settled all its jobs.
+struct Settled {
+    /// The document printed on stdout.
+    doc: serde_json::Value,
+    jobs: Vec<(String, u64, Vec<String>)>,
+    states: std::collections::BTreeMap<u64, String>,
+    _guard: JobsGuard,
+}
+
+impl Settled {
+    /// The final Slurm state of `node`'s job.
+    #[track_caller]
+    fn state_of(&self, node: &str) -> &str {
+        let job = self.jobs.iter().find(|j| j.0 == node);
+        &self.states[&job.expect("a job for the node").1]
+    }
+}
+
+/// Runs `autowf run FILE --executor slurm --submit-all` in `test`, which must exit 0, and
+/// waits for Slurm to settle every job it submitted.
+fn submit_and_settle(test: &Test, file: &str) -> Settled {
+    let out = test
+        .clone()
+        .args(["run", file, "--executor", "slurm", "--submit-all"])
+        .run();
+    out.code(0);
+    let doc = out.stdout_json();
+    let jobs = submitted(&doc);
+    let ids: Vec<u64> = jobs.iter().map(|j| j.1).collect();
+    let guard = JobsGuard(ids.clone());
+    let states = final_states(&ids);
+    Settled {
+        doc,
+        jobs,
+        states,
+        _guard: guard,
+    }
+}
+
 #[test]
 fn submit_all_chains_three_jobs_that_run_in_order() {
     if !cluster() {
@@ -441,6 +480,118 @@ fn submit_all_chains_three_jobs_that_run_in_order() {
 }
 
 #[test]
+fn submit_all_jobs_read_the_results_of_the_jobs_they_wait_for() {
+    if !cluster() {
+        return;
+    }
+    let test = slurm_test().flow(
+        "main.rhai",
+        r#"
+        fn numbers(n) { `seq 1 ${n} | paste -sd, | sed 's/^/[/; s/$/]/'` }
+        shell_task(numbers, #{ output: "json" });
+        fn total(xs) { let t = 0; for x in xs { t += x; } t }
+        task(total);
+        fn record(xs, t, shout) { `echo "${xs.len()} ${t} ${shout}" > result.txt` }
+        shell_task(record);
+        fn passing() {
+            let xs = numbers(4);
+            let t = total(xs);
+            let shout = sh(`echo total is ${t} | tr a-z A-Z`);
+            record(xs, t, shout)
+        }
+        flow(passing);
+        "#,
+    );
+    let run = submit_and_settle(&test, "main.rhai");
+    let deps: Vec<(&str, Vec<&str>)> = run
+        .jobs
+        .iter()
+        .map(|j| (j.0.as_str(), j.2.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            ("numbers", vec![]),
+            ("total", vec!["numbers"]),
+            ("sh", vec!["total"]),
+            ("record", vec!["numbers", "total", "sh"]),
+        ]
+    );
+    let states = &run.states;
+    assert!(states.values().all(|s| s == "COMPLETED"), "{states:?}");
+    let result = std::fs::read_to_string(test.path().join("result.txt")).unwrap();
+    assert_eq!(result, "4 10 TOTAL IS 10\n");
+}
+
+#[test]
+fn the_cluster_example_gives_its_local_result_on_slurm_and_when_submitted() {
+    if !cluster() {
+        return;
+    }
+    let flows = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("flows");
+    let test = slurm_test().copy_dir(&flows, "flows");
+    let local = test.clone().args(["run", "flows/cluster.rhai"]).run();
+    local.code(0);
+    let expected = local.stdout_json();
+    test.clone()
+        .args(["run", "flows/cluster.rhai", "--executor", "slurm"])
+        .run()
+        .code(0)
+        .stdout_is(local.stdout());
+    let run = submit_and_settle(&test, "flows/cluster.rhai");
+    let states = &run.states;
+    assert!(states.values().all(|s| s == "COMPLETED"), "{states:?}");
+    let run_id = run.doc["run_id"].as_str().expect("a run id");
+    let ranking = test
+        .path()
+        .join("flows/.autowf/runs")
+        .join(run_id)
+        .join("ranking.json");
+    let ranking: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ranking).unwrap()).unwrap();
+    assert_eq!(ranking, expected["ranking"]);
+}
+
+#[test]
+fn submit_all_a_result_that_cannot_be_read_fails_the_job_that_takes_it() {
+    if !cluster() {
+        return;
+    }
+    let test = slurm_test().flow(
+        "main.rhai",
+        r#"
+        fn listing() { "echo not json" }
+        shell_task(listing, #{ output: "json" });
+        fn count(xs) { xs.len() }
+        task(count);
+        fn show(n) { `echo ${n} > count.txt` }
+        shell_task(show);
+        fn unreadable() { show(count(listing())) }
+        flow(unreadable);
+        "#,
+    );
+    let settled = submit_and_settle(&test, "main.rhai");
+    let state: Vec<&str> = ["listing", "count", "show"]
+        .iter()
+        .map(|node| settled.state_of(node))
+        .collect();
+    // The command succeeded; the job that reads its output as JSON is the one that fails.
+    assert_eq!(
+        state,
+        ["COMPLETED", "FAILED", "CANCELLED"],
+        "{:?}",
+        settled.states
+    );
+    let run = test_run_dirs(&test.path()).pop().expect("a run directory");
+    let reply = std::fs::read_to_string(run.join("slurm/count.1.reply.json")).unwrap();
+    assert!(
+        reply.contains("cannot read the result of `listing`") && reply.contains("not valid JSON"),
+        "{reply}"
+    );
+    assert!(!test.path().join("count.txt").exists());
+}
+
+#[test]
 fn submit_all_a_failed_job_cancels_its_dependents_only() {
     if !cluster() {
         return;
@@ -467,31 +618,16 @@ fn submit_all_a_failed_job_cancels_its_dependents_only() {
         flow(failing);
         "#,
     );
-    let out = test
-        .clone()
-        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
-        .run();
-    out.code(0);
-    let jobs = submitted(&out.stdout_json());
-    let _guard = JobsGuard(jobs.iter().map(|j| j.1).collect());
-    let ids: Vec<u64> = jobs.iter().map(|j| j.1).collect();
-    let states = final_states(&ids);
-    let state_of = |node: &str| {
-        let id = jobs
-            .iter()
-            .find(|j| j.0 == node)
-            .expect("a job for the node")
-            .1;
-        states[&id].as_str()
-    };
-    assert_eq!(state_of("broken"), "FAILED", "{states:?}");
+    let run = submit_and_settle(&test, "main.rhai");
+    let states = &run.states;
+    assert_eq!(run.state_of("broken"), "FAILED", "{states:?}");
     // The worker's --exit-code turns the task's error into a failed job.
-    assert_eq!(state_of("refuse"), "FAILED", "{states:?}");
-    assert_eq!(state_of("mark"), "COMPLETED", "{states:?}");
+    assert_eq!(run.state_of("refuse"), "FAILED", "{states:?}");
+    assert_eq!(run.state_of("mark"), "COMPLETED", "{states:?}");
     for cancelled in ["mark#2", "mark#3"] {
-        assert_eq!(state_of(cancelled), "CANCELLED", "{states:?}");
+        assert_eq!(run.state_of(cancelled), "CANCELLED", "{states:?}");
     }
-    assert_eq!(state_of("mark#4"), "COMPLETED", "{states:?}");
+    assert_eq!(run.state_of("mark#4"), "COMPLETED", "{states:?}");
     assert!(!test.path().join("ran.after_shell").exists());
     assert!(!test.path().join("ran.after_rhai").exists());
     assert!(test.path().join("ran.after_fine").exists());
@@ -538,22 +674,6 @@ fn submit_all_refuses_runtime_fan_out_and_caching_naming_the_node() {
         .code(2)
         .stderr_contains("--submit-all cannot submit `slow`: it has `cache_ttl`")
         .stderr_lacks("`first`");
-    let passing = Test::new().flow(
-        "main.rhai",
-        r#"
-        fn first() { "echo 5" }
-        shell_task(first);
-        fn twice(x) { `echo $((${x} * 2))` }
-        shell_task(twice);
-        fn passing() { twice(first()) }
-        flow(passing);
-        "#,
-    );
-    passing
-        .args(["run", "main.rhai", "--executor", "slurm", "--submit-all"])
-        .run()
-        .code(2)
-        .stderr_contains("--submit-all cannot submit `twice`: it takes the result of `first`");
 }
 
 /// Needs no cluster: the flag is checked before anything is looked for.

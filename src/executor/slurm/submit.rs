@@ -106,17 +106,46 @@ fn minutes_up(d: Duration) -> u64 {
     secs.div_ceil(60)
 }
 
+/// A shell node's command line in its job script.
+pub(super) enum CommandLine<'a> {
+    /// Known when the script is written.
+    Known(&'a str),
+    /// Built when the job starts by `autowf worker --command-line` from this request, which
+    /// reads the results the command line takes from the files of the jobs it waited for
+    /// (`run --submit-all`). The worker runs in `dir`, where autowf was started, as a Rhai
+    /// task's job does: the request names the flow file as autowf was given it.
+    BuiltFrom {
+        exe: &'a Path,
+        request: &'a Path,
+        dir: &'a Path,
+    },
+}
+
 /// The job script of a shell task: its command under `/bin/sh -c` with the task's
 /// environment, and, with a timeout, under coreutils' `timeout`, which signals the command's
 /// whole process group with TERM, then KILL after the kill grace, and exits with 124.
 pub(super) fn shell_script(
-    command: &str,
+    command: &CommandLine<'_>,
     env: &BTreeMap<String, String>,
     timeout: Option<Duration>,
     kill_grace: Duration,
 ) -> String {
-    let mut s =
-        String::from("#!/bin/sh\n# Written by autowf: one attempt of a shell task.\nexec env");
+    let mut s = String::from("#!/bin/sh\n# Written by autowf: one attempt of a shell task.\n");
+    let line = match command {
+        CommandLine::Known(line) => quote(line),
+        CommandLine::BuiltFrom { exe, request, dir } => {
+            // A failure to build it is the job's failure; the worker said why on stderr.
+            let _ = writeln!(
+                s,
+                "line=$(cd {} && {} worker --command-line <{}) || exit 1",
+                quote(&dir.display().to_string()),
+                quote(&exe.display().to_string()),
+                quote(&request.display().to_string()),
+            );
+            "\"$line\"".to_owned()
+        }
+    };
+    s.push_str("exec env");
     for (key, value) in env {
         let _ = write!(s, " \\\n  {}", quote(&format!("{key}={value}")));
     }
@@ -128,7 +157,7 @@ pub(super) fn shell_script(
             seconds(t)
         );
     }
-    let _ = writeln!(s, " \\\n  /bin/sh -c {}", quote(command));
+    let _ = writeln!(s, " \\\n  /bin/sh -c {line}");
     s
 }
 
@@ -293,7 +322,7 @@ mod tests {
     fn shell_scripts_quote_and_wrap_the_command() {
         let env = BTreeMap::from([("GREETING".to_owned(), "it's".to_owned())]);
         let script = shell_script(
-            "echo \"$GREETING\" 'x'",
+            &CommandLine::Known("echo \"$GREETING\" 'x'"),
             &env,
             Some(Duration::from_millis(2500)),
             Duration::from_secs(5),
@@ -303,6 +332,26 @@ mod tests {
             "#!/bin/sh\n# Written by autowf: one attempt of a shell task.\nexec env \\\n  \
              'GREETING=it'\\''s' \\\n  timeout --signal=TERM --kill-after=5.000 2.500 \\\n  \
              /bin/sh -c 'echo \"$GREETING\" '\\''x'\\'''\n"
+        );
+    }
+
+    #[test]
+    fn a_command_line_built_at_job_time_comes_from_the_worker() {
+        let script = shell_script(
+            &CommandLine::BuiltFrom {
+                exe: Path::new("/opt/auto wf"),
+                request: Path::new("/runs/r1/slurm/b.1.request.json"),
+                dir: Path::new("/home/me/flows"),
+            },
+            &BTreeMap::new(),
+            None,
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            script,
+            "#!/bin/sh\n# Written by autowf: one attempt of a shell task.\n\
+             line=$(cd '/home/me/flows' && '/opt/auto wf' worker --command-line \
+             <'/runs/r1/slurm/b.1.request.json') || exit 1\nexec env \\\n  /bin/sh -c \"$line\"\n"
         );
     }
 

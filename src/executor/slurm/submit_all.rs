@@ -2,14 +2,22 @@
 //! order, as a Slurm job that waits for its dependencies' jobs (`--dependency=afterok:`), so
 //! that autowf can exit while Slurm runs the flow. Only graphs that need nothing autowf
 //! decides while a run goes qualify; [`refusals`] says which nodes do not and why.
+//!
+//! A node that takes another node's result gets it when its job starts: its worker reads the
+//! reply file (a Rhai task) or the standard output file (a shell node) that the producer's
+//! job left in the shared run directory. A shell node's command line is then built in the job
+//! too, by `autowf worker --command-line`.
 
 use std::path::{Path, PathBuf};
 
-use super::submit::{self, JobFiles, Submission};
+use super::submit::{self, CommandLine, JobFiles, Submission};
 use super::write_private;
-use crate::dag::{Dag, Node, NodeId, NodeKind};
+use crate::dag::{Dag, Dep, Node, NodeId, NodeKind};
 use crate::error::{Diagnostic, Error};
-use crate::script::{Attempt, ExecutorKind, RunInfo, Runtime, Trigger, Value};
+use crate::script::{Attempt, ExecutorKind, ResultFile, RunInfo, Runtime, Trigger, Value};
+
+/// The attempt number of every submitted job: there are no retries.
+const ATTEMPT: u32 = 1;
 
 /// One submitted node.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -25,12 +33,12 @@ pub(crate) struct SubmittedJob {
 pub(crate) fn refusals(dag: &Dag) -> Vec<Diagnostic> {
     dag.nodes()
         .iter()
-        .filter_map(|node| refusal(dag, node))
+        .filter_map(|node| refusal(node))
         .collect()
 }
 
 /// Why `node` needs autowf while the run goes, if it does: the first reason found.
-fn refusal(dag: &Dag, node: &Node) -> Option<Diagnostic> {
+fn refusal(node: &Node) -> Option<Diagnostic> {
     let name = &node.name;
     let refuse = |why: String, help: &str| {
         Some(
@@ -46,17 +54,6 @@ fn refusal(dag: &Dag, node: &Node) -> Option<Diagnostic> {
                 node.kind.label()
             ),
             "runtime fan-out needs autowf running: run without --submit-all",
-        );
-    }
-    let value_dep = node.deps.iter().find(|d| !d.is_control);
-    if let Some(from) = value_dep
-        .and_then(|d| d.node())
-        .map(|id| &dag.node(id).name)
-    {
-        return refuse(
-            format!("it takes the result of `{from}`, which does not exist until that job has run"),
-            "order the nodes with `.after(...)` and pass data through files, or run without \
-             --submit-all",
         );
     }
     let options = &node.options;
@@ -125,7 +122,7 @@ pub(crate) async fn submit_all(
     let order = dag.topo_order();
     let mut prepared = Vec::with_capacity(order.len());
     for &id in &order {
-        prepared.push(prepare(dag.node(id), runtime, &dir).await?);
+        prepared.push(prepare(dag, dag.node(id), runtime, &dir).await?);
     }
     let mut ids: Vec<Option<u64>> = vec![None; dag.len()];
     let mut jobs: Vec<SubmittedJob> = Vec::with_capacity(dag.len());
@@ -175,13 +172,13 @@ struct Prepared {
     cwd: PathBuf,
 }
 
-/// Writes one node's job files: a shell task's command line (its body runs here, now) in a
-/// job script, or a Rhai task's worker request and the script that runs it.
-async fn prepare(node: &Node, runtime: &Runtime, dir: &Path) -> Result<Prepared, Error> {
+/// Writes one node's job files: a shell node's command line (its body runs here, now, unless
+/// it takes results) in a job script, or a Rhai task's worker request and the script that
+/// runs it.
+async fn prepare(dag: &Dag, node: &Node, runtime: &Runtime, dir: &Path) -> Result<Prepared, Error> {
     let attempt = attempt_for(node);
-    let files = JobFiles::new(dir, &node.name, attempt.number);
-    // Refused nodes aside, no node takes a result, so no input is ever asked for.
-    let no_inputs = |_: NodeId| Value::unit();
+    let files = JobFiles::new(dir, &node.name, ATTEMPT);
+    let results = result_files(dag, node, dir);
     let invalid = |e: crate::events::TaskError| {
         Error::invalid(
             Diagnostic::new(format!(
@@ -196,39 +193,95 @@ async fn prepare(node: &Node, runtime: &Runtime, dir: &Path) -> Result<Prepared,
         why,
         cancelled: "no job had been submitted".to_owned(),
     };
+    let exe = || {
+        std::env::current_exe().map_err(|e| {
+            unwritten(format!(
+                "cannot find the autowf executable for a worker: {e}"
+            ))
+        })
+    };
+    let write = |path: &Path, bytes: Vec<u8>| {
+        let path = path.to_path_buf();
+        async move {
+            write_private(&path, &bytes)
+                .await
+                .map_err(|e| unwritten(e.message))
+        }
+    };
     let cwd = match node.kind {
         NodeKind::Shell | NodeKind::Sh => {
-            let command = runtime
-                .shell_command(&node.payload, &no_inputs, &attempt)
-                .map_err(invalid)?;
-            let spec = runtime.shell_spec(command.clone(), &attempt);
-            let script =
-                submit::shell_script(&command, &spec.env, attempt.timeout, attempt.kill_grace);
-            write_private(&files.script, script.as_bytes())
-                .await
-                .map_err(|e| unwritten(e.message))?;
+            // Where and with what environment it runs does not depend on the command line.
+            let spec = runtime.shell_spec(String::new(), &attempt);
+            let script = if results.is_empty() {
+                // Nothing to wait for: a body that fails stops the run before any submission.
+                let no_inputs = |_: NodeId| Value::unit();
+                let command = runtime
+                    .shell_command(&node.payload, &no_inputs, &attempt)
+                    .map_err(invalid)?;
+                submit::shell_script(
+                    &CommandLine::Known(&command),
+                    &spec.env,
+                    attempt.timeout,
+                    attempt.kill_grace,
+                )
+            } else {
+                let request = runtime
+                    .deferred_request(node, results, &attempt)
+                    .map_err(invalid)?;
+                write(&files.request, request).await?;
+                let (exe, dir) = (exe()?, started_in());
+                let built = CommandLine::BuiltFrom {
+                    exe: &exe,
+                    request: &files.request,
+                    dir: &dir,
+                };
+                submit::shell_script(&built, &spec.env, attempt.timeout, attempt.kill_grace)
+            };
+            write(&files.script, script.into_bytes()).await?;
             spec.cwd
         }
         _ => {
             let request = runtime
-                .worker_request(node, &no_inputs, &attempt)
+                .deferred_request(node, results, &attempt)
                 .map_err(invalid)?;
-            let exe = std::env::current_exe().map_err(|e| {
-                unwritten(format!(
-                    "cannot find the autowf executable for a worker: {e}"
-                ))
-            })?;
-            write_private(&files.request, &request)
-                .await
-                .map_err(|e| unwritten(e.message))?;
-            let script = submit::worker_script(&exe, &files, true);
-            write_private(&files.script, script.as_bytes())
-                .await
-                .map_err(|e| unwritten(e.message))?;
-            std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+            write(&files.request, request).await?;
+            let script = submit::worker_script(&exe()?, &files, true);
+            write(&files.script, script.into_bytes()).await?;
+            started_in()
         }
     };
     Ok(Prepared { files, cwd })
+}
+
+/// Where autowf was started: the working directory of a worker in a job.
+fn started_in() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
+}
+
+/// Where the jobs of the nodes whose results `node` takes leave them: a Rhai task's reply
+/// file, a shell node's standard output.
+fn result_files(dag: &Dag, node: &Node, dir: &Path) -> Vec<ResultFile> {
+    let mut producers: Vec<NodeId> = node
+        .deps
+        .iter()
+        .filter(|d| !d.is_control)
+        .filter_map(Dep::node)
+        .collect();
+    producers.sort_unstable();
+    producers.dedup();
+    producers
+        .into_iter()
+        .map(|id| {
+            let producer = dag.node(id);
+            let files = JobFiles::new(dir, &producer.name, ATTEMPT);
+            match producer.kind {
+                NodeKind::Shell | NodeKind::Sh => ResultFile::stdout(producer, files.stdout),
+                NodeKind::Task | NodeKind::Map | NodeKind::Then => {
+                    ResultFile::reply(producer, files.reply)
+                }
+            }
+        })
+        .collect()
 }
 
 /// The one attempt a submitted node gets.
@@ -238,6 +291,7 @@ fn attempt_for(node: &Node) -> Attempt {
         kill_grace: node.options.kill_grace,
         env: node.options.env.clone(),
         cwd: node.options.cwd.clone(),
+        number: ATTEMPT,
         ..Attempt::planning(&node.name, node.task.clone())
     }
 }
@@ -326,14 +380,8 @@ mod tests {
     }
 
     #[test]
-    fn a_node_taking_a_result_is_refused_naming_the_producer() {
-        assert_eq!(
-            refused(|b| b.deps = vec![on(0, false)]),
-            [
-                "--submit-all cannot submit `b`: it takes the result of `a`, which does not exist \
-              until that job has run"
-            ]
-        );
+    fn a_node_taking_a_result_is_accepted() {
+        assert!(refused(|b| b.deps = vec![on(0, false)]).is_empty());
     }
 
     #[test]
