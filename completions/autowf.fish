@@ -30,7 +30,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_needs_command" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_needs_command" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_needs_command" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_needs_command" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_needs_command" -s h -l help -d 'Print help'
@@ -67,7 +67,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand run" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l json -d 'Print a run summary as JSON instead of the flow\'s result'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l no-cache -d 'Neither read nor write the result cache'
 complete -c autowf -n "__fish_autowf_using_subcommand run" -l refresh -d 'Recompute every cached task and overwrite its cache entry'
@@ -88,7 +88,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand describe" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand describe" -s h -l help -d 'Print help'
@@ -99,7 +99,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand list" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand list" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand list" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -114,7 +114,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand export-dot" -s h -l help -d 'Print help'
@@ -131,7 +131,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand config" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand config" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand config" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -143,7 +143,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and not __fish_seen_subcommand_from ls rm gc verify help" -s h -l help -d 'Print help'
@@ -160,7 +160,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -174,7 +174,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -l all -d 'Remove every entry'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -188,7 +188,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help'
@@ -200,7 +200,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand cache; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -217,7 +217,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and not __fish_seen_subcommand_from ls get help" -s h -l help -d 'Print help'
@@ -232,7 +232,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -246,7 +246,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
@@ -262,7 +262,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print JSON instead of a table'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -277,7 +277,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print JSON instead of text'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
@@ -291,7 +291,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand completions" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -s h -l help -d 'Print help'
@@ -302,7 +302,7 @@ never\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand worker" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l exit-code -d 'Exit with code 1 when the task did not succeed (the reply is written either way): for jobs whose success Slurm judges by the exit code (`run --submit-all`)'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -l command-line -d 'Print the command line a shell node\'s request gives, as it is, instead of the reply; anything else exits 1 with the reason on stderr. For the job scripts of `run --submit-all`, which then run that command line'
 complete -c autowf -n "__fish_autowf_using_subcommand worker" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'

@@ -18,7 +18,7 @@ _autowf() {
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -57,7 +57,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print a run summary as JSON instead of the flow'\''s result]' \
 '(--refresh)--no-cache[Neither read nor write the result cache]' \
 '--refresh[Recompute every cached task and overwrite its cache entry]' \
@@ -84,7 +84,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -102,7 +102,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -125,7 +125,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -149,7 +149,7 @@ slurm\:"Batch jobs submitted with sbatch"))' \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -167,7 +167,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -192,7 +192,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -211,7 +211,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--all[Remove every entry]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -231,7 +231,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -248,7 +248,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -305,7 +305,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -330,7 +330,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -351,7 +351,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -404,7 +404,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of a table]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -430,7 +430,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--json[Print JSON instead of text]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
@@ -476,7 +476,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
 '*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
@@ -493,7 +493,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to use colours]:COLOR:(auto always never)' \
 '--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
 '--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
-'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]]:DIR:_files' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
 '--exit-code[Exit with code 1 when the task did not succeed (the reply is written either way)\: for jobs whose success Slurm judges by the exit code (\`run --submit-all\`)]' \
 '(--exit-code)--command-line[Print the command line a shell node'\''s request gives, as it is, instead of the reply; anything else exits 1 with the reason on stderr. For the job scripts of \`run --submit-all\`, which then run that command line]' \
 '(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \

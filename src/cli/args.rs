@@ -43,6 +43,8 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL", env = "AUTOWF_REMOTE_STORE")]
     pub(crate) remote_store: Option<String>,
     /// Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file].
+    /// An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs
+    /// go there, runs stay in the default local directory.
     #[arg(long, global = true, value_name = "DIR", env = "AUTOWF_STATE_DIR")]
     pub(crate) state_dir: Option<PathBuf>,
     /// More output: -v adds what tasks print, -vv debug logs. Without -q or -v the

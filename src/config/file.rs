@@ -201,15 +201,17 @@ fn set(
         "state-dir" => {
             let text = value.as_str().ok_or_else(|| bad("a path"))?;
             if crate::remote::looks_remote(text) {
-                return Err(super::remote_state_dir(text));
+                // Stands for `remote-store`: runs, journals and locks stay local.
+                set_remote_store(v, RemoteUrl::parse(text)?, at)?;
+            } else {
+                v.state_dir = Some((dir.join(text), at));
             }
-            v.state_dir = Some((dir.join(text), at));
         }
         "remote-store" => {
             let text = value
                 .as_str()
                 .ok_or_else(|| bad("an `s3://bucket/prefix` URL"))?;
-            v.remote_store = Some((RemoteUrl::parse(text)?, at));
+            set_remote_store(v, RemoteUrl::parse(text)?, at)?;
         }
         "flows-dir" => {
             v.flows_dir = Some((dir.join(value.as_str().ok_or_else(|| bad("a path"))?), at))
@@ -262,6 +264,18 @@ fn set(
         other => return Err(format!("unknown configuration key `{other}`")),
     }
     Ok(())
+}
+
+/// Sets the file's remote store, from `remote-store` or a URL given as `state-dir`; the two
+/// may not name different stores.
+fn set_remote_store(v: &mut FileValues, url: RemoteUrl, at: SourceLoc) -> Result<(), String> {
+    match &v.remote_store {
+        Some((earlier, _)) if *earlier != url => Err(super::two_stores(earlier, &url)),
+        _ => {
+            v.remote_store = Some((url, at));
+            Ok(())
+        }
+    }
 }
 
 fn int_at_least(value: &toml::Value, min: i64) -> Option<usize> {

@@ -106,14 +106,7 @@ impl RunConfig {
             "AUTOWF_ON_FAILURE",
         )
         .or_else(|| layers.pick(|f| &f.on_failure));
-        let state_dir = given(
-            cli.global.state_dir.clone(),
-            matches,
-            "state_dir",
-            "--state-dir",
-            "AUTOWF_STATE_DIR",
-        )
-        .or_else(|| layers.pick(|f| &f.state_dir));
+        let state_dir = local_state_dir(cli, matches).or_else(|| layers.pick(|f| &f.state_dir));
         let remote_store = remote_store_for(cli, matches, layers)?;
         let executor_flag = run.executor.map(|e| match e {
             crate::cli::ExecutorChoice::Local => ExecutorKind::Local,
@@ -220,42 +213,67 @@ impl RunConfig {
     }
 }
 
+/// The `--state-dir` flag (or `AUTOWF_STATE_DIR`) when it is a local path.
+fn local_state_dir(cli: &Cli, matches: &clap::ArgMatches) -> Option<(PathBuf, Source)> {
+    state_dir_flag(cli, matches).filter(|(dir, _)| !is_url(dir))
+}
+
+/// The `--state-dir` flag (or `AUTOWF_STATE_DIR`), a path or an `s3://` URL.
+fn state_dir_flag(cli: &Cli, matches: &clap::ArgMatches) -> Option<(PathBuf, Source)> {
+    given(
+        cli.global.state_dir.clone(),
+        matches,
+        "state_dir",
+        "--state-dir",
+        "AUTOWF_STATE_DIR",
+    )
+}
+
+fn is_url(dir: &std::path::Path) -> bool {
+    dir.to_str().is_some_and(crate::remote::looks_remote)
+}
+
 /// The remote store for the cache and artifact blobs: `--remote-store` (or
 /// `AUTOWF_REMOTE_STORE`), else the configuration's `remote-store`. A URL given as the state
-/// directory is refused: runs, journals and locks need a local directory.
+/// directory stands for `--remote-store`: runs, journals and locks need a local directory, so
+/// they stay in the state directory the lower layers (or the default) give.
 pub(crate) fn remote_store_for(
     cli: &Cli,
     matches: &clap::ArgMatches,
     layers: &Layers,
 ) -> Result<Option<(RemoteUrl, Source)>, Error> {
-    if let Some(dir) = cli.global.state_dir.as_ref().and_then(|d| d.to_str())
-        && crate::remote::looks_remote(dir)
-    {
-        return Err(Error::invalid(
-            Diagnostic::new(remote_state_dir(dir)).help("see docs/remote-storage.md"),
-        ));
-    }
+    let parse = |(text, source): (String, Source)| {
+        RemoteUrl::parse(&text)
+            .map(|url| (url, source))
+            .map_err(|why| Error::invalid(Diagnostic::new(why)))
+    };
     let flag = given(
         cli.global.remote_store.clone(),
         matches,
         "remote_store",
         "--remote-store",
         "AUTOWF_REMOTE_STORE",
-    );
-    match flag {
-        Some((text, source)) => RemoteUrl::parse(&text)
-            .map(|url| Some((url, source)))
-            .map_err(|why| Error::invalid(Diagnostic::new(why))),
-        None => Ok(layers.pick(|f| &f.remote_store)),
+    )
+    .map(parse)
+    .transpose()?;
+    let as_state_dir = state_dir_flag(cli, matches)
+        .filter(|(dir, _)| is_url(dir))
+        .map(|(dir, source)| parse((dir.to_string_lossy().into_owned(), source)))
+        .transpose()?;
+    match (flag, as_state_dir) {
+        (Some((a, _)), Some((b, _))) if a != b => {
+            Err(Error::invalid(Diagnostic::new(two_stores(&a, &b))))
+        }
+        (Some(store), _) | (None, Some(store)) => Ok(Some(store)),
+        (None, None) => Ok(layers.pick(|f| &f.remote_store)),
     }
 }
 
-/// Why `state_dir` cannot be a URL, and what to give instead.
-fn remote_state_dir(state_dir: &str) -> String {
+/// Why a remote store and a state directory URL cannot both be given.
+fn two_stores(a: &RemoteUrl, b: &RemoteUrl) -> String {
     format!(
-        "the state directory must be a local path, not `{state_dir}`: runs, journals and locks \
-         stay on local disk; share the cache and artifacts with `--remote-store` or the \
-         `remote-store` setting instead"
+        "the remote store is given twice, as `{a}` and as `{b}` (a state directory URL stands \
+         for the remote store): give one"
     )
 }
 
@@ -458,15 +476,9 @@ pub(crate) fn state_dir_for(
     layers: &Layers,
     flow_dir: &std::path::Path,
 ) -> PathBuf {
-    let setting = given(
-        cli.global.state_dir.clone(),
-        matches,
-        "state_dir",
-        "--state-dir",
-        "AUTOWF_STATE_DIR",
-    )
-    .map(|(d, _)| d)
-    .or_else(|| layers.pick(|f| &f.state_dir).map(|(d, _)| d));
+    let setting = local_state_dir(cli, matches)
+        .map(|(d, _)| d)
+        .or_else(|| layers.pick(|f| &f.state_dir).map(|(d, _)| d));
     resolve_state_dir(setting.as_deref(), flow_dir)
 }
 

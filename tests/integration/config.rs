@@ -322,8 +322,11 @@ fn a_remote_store_must_be_an_s3_url() {
         .stderr_contains("`gs://` is not supported; give an `s3://bucket/prefix` URL");
 }
 
+/// A URL as the state directory stands for the remote store; the run's own records keep the
+/// local state directory. A build without `s3` says it needs the feature, and creates nothing.
+#[cfg(not(feature = "s3"))]
 #[test]
-fn a_url_as_the_state_directory_points_to_remote_store() {
+fn a_url_as_the_state_directory_is_the_remote_store() {
     for (flag, file) in [
         (Some("s3://bucket/prefix"), None),
         (None, Some("state-dir = \"s3://bucket/prefix\"\n")),
@@ -338,10 +341,61 @@ fn a_url_as_the_state_directory_points_to_remote_store() {
         t.args(["run", "f.rhai"])
             .run()
             .code(2)
-            .stderr_contains("the state directory must be a local path, not `s3://bucket/prefix`")
-            .stderr_contains("--remote-store")
-            .no_file("s3:");
+            .stderr_contains("remote store `s3://bucket/prefix` needs the `s3` feature")
+            .no_file("s3:")
+            .no_file(".autowf");
     }
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn a_url_as_the_state_directory_is_the_remote_store() {
+    let out = Test::new()
+        .file("f.rhai", FLOW)
+        .args(["--state-dir", "s3://bucket/prefix", "config", "f.rhai"])
+        .run();
+    out.code(0);
+    let words: Vec<&str> = line_of(out.stdout(), "remote-store")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        words,
+        [
+            "remote-store",
+            "s3://bucket/prefix",
+            "(flag",
+            "--state-dir)"
+        ]
+    );
+    assert!(
+        line_of(out.stdout(), "state-dir").contains(".autowf next to the flow file"),
+        "{}",
+        out.stdout()
+    );
+    let twice = "the remote store is given twice, as `s3://other/x` and as `s3://bucket/prefix`";
+    Test::new()
+        .file("f.rhai", FLOW)
+        .args([
+            "--state-dir",
+            "s3://bucket/prefix",
+            "--remote-store",
+            "s3://other/x",
+        ])
+        .args(["run", "f.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains(twice);
+    Test::new()
+        .file("f.rhai", FLOW)
+        .file(
+            "autowf.toml",
+            "remote-store = \"s3://other/x\"\nstate-dir = \"s3://bucket/prefix\"\n",
+        )
+        .args(["run", "f.rhai"])
+        .run()
+        .code(2)
+        .stderr_contains(twice)
+        .stderr_contains("autowf.toml");
 }
 
 #[test]

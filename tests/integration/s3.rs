@@ -101,13 +101,17 @@ impl Moto {
 
     /// A test directory (one "host") whose runs use this server's bucket as their store.
     fn host(&self) -> Test {
+        self.client().env("AUTOWF_REMOTE_STORE", STORE)
+    }
+
+    /// A test directory that can reach this server, with no store chosen.
+    fn client(&self) -> Test {
         Test::new()
             .env("AWS_ENDPOINT_URL", &format!("http://{}", self.address))
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ALLOW_HTTP", "true")
-            .env("AUTOWF_REMOTE_STORE", STORE)
     }
 }
 
@@ -159,6 +163,42 @@ fn a_second_host_takes_cached_results_from_the_remote_store() {
         .run()
         .code(0)
         .stdout_is("square is 49");
+}
+
+#[test]
+fn a_url_as_the_state_directory_shares_the_cache_and_keeps_runs_local() {
+    let Some(moto) = Moto::start() else { return };
+    let first = moto.client().flow("main.rhai", FLOW);
+    let out = first
+        .clone()
+        .args(["run", "main.rhai", "--state-dir", STORE])
+        .run();
+    out.code(0).stdout_is("49\n");
+    out.no_file(".autowf/cache");
+    out.no_file("s3:");
+    // The run's own records stay in the local state directory, next to the flow.
+    assert_eq!(
+        std::fs::read_dir(first.path().join(".autowf/runs"))
+            .map(Iterator::count)
+            .unwrap_or(0),
+        1
+    );
+    let second = moto
+        .client()
+        .flow("main.rhai", FLOW)
+        .file("autowf.toml", &format!("state-dir = \"{STORE}\"\n"));
+    let out = second.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stdout_is("49\n");
+    out.stderr_contains("2 cached");
+    assert_eq!(cached_keys(&second).len(), 2);
+    let config = second.clone().args(["config", "main.rhai"]).run();
+    config.code(0);
+    let store_line = config
+        .stdout()
+        .lines()
+        .find(|l| l.starts_with("remote-store"));
+    let words: Vec<&str> = store_line.unwrap_or_default().split_whitespace().collect();
+    assert_eq!(words, ["remote-store", STORE, "(autowf.toml:1)"]);
 }
 
 #[test]
