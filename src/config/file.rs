@@ -285,7 +285,7 @@ fn int_at_least(value: &toml::Value, min: i64) -> Option<usize> {
         .and_then(|n| usize::try_from(n).ok())
 }
 
-fn duration(key: &str, value: &toml::Value) -> Result<Duration, String> {
+pub(super) fn duration(key: &str, value: &toml::Value) -> Result<Duration, String> {
     let text = value.as_str().ok_or_else(|| {
         format!(
             "`{key}` expects a duration such as \"30s\", got {}",

@@ -7,10 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::file::one_of;
+use super::file::{duration, one_of};
 use crate::error::{Diagnostic, SourceLoc};
 use crate::script::suggest;
-use crate::secrets::Provider;
+use crate::secrets::{DEFAULT_COMMAND_TIMEOUT, Provider};
 
 type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
 
@@ -41,7 +41,7 @@ impl Kind {
         match self {
             Self::Env => &["provider", "prefix"],
             Self::File => &["provider", "path"],
-            Self::Command => &["provider", "command"],
+            Self::Command => &["provider", "command", "timeout"],
         }
     }
 }
@@ -167,9 +167,27 @@ fn provider(
                     .help("e.g. `command = \"pass show autowf/{name}\"`"),
                 );
             }
+            let timeout = match get("timeout") {
+                Some((_, v)) => match duration("timeout", v.get_ref()) {
+                    Ok(t) if !t.is_zero() => t,
+                    Ok(_) => {
+                        errors.push(
+                            Diagnostic::new("`timeout` must be above zero")
+                                .at(Some(loc(v.span().start))),
+                        );
+                        DEFAULT_COMMAND_TIMEOUT
+                    }
+                    Err(why) => {
+                        errors.push(Diagnostic::new(why).at(Some(loc(v.span().start))));
+                        DEFAULT_COMMAND_TIMEOUT
+                    }
+                },
+                None => DEFAULT_COMMAND_TIMEOUT,
+            };
             Provider::Command {
                 command,
                 dir: dir.to_path_buf(),
+                timeout,
             }
         }
     };
@@ -219,6 +237,7 @@ mod tests {
                 Provider::Command {
                     command: "pass show {name}".to_owned(),
                     dir: PathBuf::from("/p"),
+                    timeout: std::time::Duration::from_secs(30),
                 },
             ]
         );
@@ -268,5 +287,38 @@ mod tests {
         assert_eq!(found[0].0, "a `[[secrets]]` table needs `provider`");
         let found = errors("[[secrets]]\nprovider = \"file\"\n");
         assert_eq!(found[0].0, "secrets provider \"file\" needs `path`");
+    }
+
+    #[test]
+    fn a_command_provider_takes_a_timeout_above_zero() {
+        let command = "[[secrets]]\nprovider = \"command\"\ncommand = \"pass {name}\"\n";
+        let v = file::parse(
+            Path::new("/p/autowf.toml"),
+            &format!("{command}timeout = \"2m\"\n"),
+        )
+        .unwrap();
+        let Some((list, _)) = v.secrets else {
+            panic!("a provider")
+        };
+        assert!(
+            matches!(&list[0], Provider::Command { timeout, .. } if timeout.as_secs() == 120),
+            "{list:?}"
+        );
+        let found = errors(&format!("{command}timeout = \"soon\"\n"));
+        assert!(
+            found[0]
+                .0
+                .starts_with("`timeout`: `soon` is not a duration"),
+            "{found:?}"
+        );
+        assert_eq!((found[0].1, found[0].2), (4, 11));
+        let found = errors(&format!("{command}timeout = \"0s\"\n"));
+        assert_eq!(found[0].0, "`timeout` must be above zero");
+        // The key belongs to the command provider only.
+        let found = errors("[[secrets]]\nprovider = \"env\"\ntimeout = \"1s\"\n");
+        assert_eq!(
+            found[0].0,
+            "unknown key `timeout` for secrets provider \"env\""
+        );
     }
 }

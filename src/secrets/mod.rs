@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,12 @@ pub(crate) const MIN_LEN: usize = 6;
 
 /// How many trailing characters of a failed command's stderr its error keeps.
 const STDERR_TAIL_CHARS: usize = 400;
+/// How long a `command` provider may run unless its table says otherwise: long enough for a
+/// vault round trip, short enough that a command waiting for a passphrase nobody will type
+/// does not hold a cron run forever.
+pub(crate) const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a timed-out command's process group has between SIGTERM and SIGKILL.
+const COMMAND_KILL_GRACE: Duration = Duration::from_secs(1);
 
 /// One place `secret(...)` looks, as `[[secrets]]` in a configuration file describes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +33,14 @@ pub(crate) enum Provider {
     Env { prefix: String },
     /// A `KEY=value` file (absolute path; the configuration resolved it).
     File { path: PathBuf },
-    /// A `/bin/sh -c` command line with `{name}` replaced; run in `dir`.
-    Command { command: String, dir: PathBuf },
+    /// A `/bin/sh -c` command line with `{name}` replaced; run in `dir`, stopped (with its
+    /// whole process group) after `timeout`.
+    Command {
+        command: String,
+        dir: PathBuf,
+        #[serde(default = "default_command_timeout")]
+        timeout: Duration,
+    },
 }
 
 impl Provider {
@@ -40,6 +53,10 @@ impl Provider {
             Self::Command { command, .. } => format!("command `{command}`"),
         }
     }
+}
+
+fn default_command_timeout() -> Duration {
+    DEFAULT_COMMAND_TIMEOUT
 }
 
 /// A path relative to the working directory when it is below it.
@@ -226,7 +243,11 @@ fn look_up(name: &str, providers: &[Provider]) -> Result<String, SecretError> {
                 });
                 value
             }
-            Provider::Command { command, dir } => Some(from_command(name, command, dir)?),
+            Provider::Command {
+                command,
+                dir,
+                timeout,
+            } => Some(from_command(name, command, dir, *timeout)?),
         };
         if let Some(value) = found {
             return Ok(value);
@@ -263,7 +284,12 @@ fn from_file(path: &Path, name: &str) -> Result<Option<String>, SecretError> {
 }
 
 /// Runs the provider's command for `name`; its stdout without the final newline is the value.
-fn from_command(name: &str, template: &str, dir: &Path) -> Result<String, SecretError> {
+fn from_command(
+    name: &str,
+    template: &str,
+    dir: &Path,
+    timeout: Duration,
+) -> Result<String, SecretError> {
     let provider = format!("command `{template}`");
     let failed = |why: String| SecretError::CommandFailed {
         name: name.to_owned(),
@@ -272,13 +298,15 @@ fn from_command(name: &str, template: &str, dir: &Path) -> Result<String, Secret
     };
     // Names hold only shell-safe characters (see `is_valid_name`), so no quoting is needed.
     let line = template.replace("{name}", name);
-    let out = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&line)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| failed(format!("cannot start it: {e}")))?;
+    let out = run_bounded(&line, dir, timeout)
+        .map_err(|e| failed(format!("cannot start it: {e}")))?
+        .ok_or_else(|| {
+            failed(format!(
+                "timed out after {} (its process group was stopped; raise `timeout` in its \
+                 `[[secrets]]` table if it is just slow)",
+                crate::script::fmt_duration(timeout)
+            ))
+        })?;
     if !out.status.success() {
         use std::os::unix::process::ExitStatusExt as _;
         let code = out.status.code().map_or_else(
@@ -308,6 +336,76 @@ fn from_command(name: &str, template: &str, dir: &Path) -> Result<String, Secret
         }
     }
     Ok(value)
+}
+
+/// Runs `line` with `/bin/sh -c` in `dir`, in a process group of its own with stdin closed;
+/// its output, or `None` when it ran past `timeout` (the group is then sent SIGTERM, and
+/// SIGKILL after a grace, so nothing it started lingers).
+fn run_bounded(
+    line: &str,
+    dir: &Path,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::Output>> {
+    use std::io::Read as _;
+    use std::os::unix::process::CommandExt as _;
+    let mut child = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()?;
+    // Both pipes are drained while the command runs, so a chatty one cannot block on a full pipe.
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let group = i32::try_from(child.id())
+        .map(nix::unistd::Pid::from_raw)
+        .ok();
+    let signal_group = |signal| {
+        if let Some(group) = group {
+            let _ = nix::sys::signal::killpg(group, signal);
+        }
+    };
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let Some(status) = status else {
+        signal_group(nix::sys::signal::Signal::SIGTERM);
+        let grace_over = Instant::now() + COMMAND_KILL_GRACE;
+        while child.try_wait()?.is_none() && Instant::now() < grace_over {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Whatever is left of the group, the shell included.
+        signal_group(nix::sys::signal::Signal::SIGKILL);
+        let _ = child.wait();
+        let _ = (stdout.join(), stderr.join());
+        return Ok(None);
+    };
+    // The command is done; anything it left in the background must not hold its pipes open.
+    signal_group(nix::sys::signal::Signal::SIGKILL);
+    Ok(Some(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }))
 }
 
 /// Whether any secret was resolved or adopted in this process (then values may hold one).
@@ -358,14 +456,66 @@ mod tests {
     #[test]
     fn a_command_gives_its_stdout_or_fails_with_its_exit_code() {
         let dir = std::env::temp_dir();
-        let ok = from_command("abc", "printf 'value-of-%s\\n' {name}", &dir).unwrap();
+        let ok = from_command("abc", "printf 'value-of-%s\\n' {name}", &dir, LONG).unwrap();
         assert_eq!(ok, "value-of-abc");
-        let err = from_command("abc", "echo nope >&2; exit 3", &dir)
+        let err = from_command("abc", "echo nope >&2; exit 3", &dir, LONG)
             .unwrap_err()
             .to_string();
         assert_eq!(
             err,
             "secret `abc`: provider command `echo nope >&2; exit 3` failed: exit code 3: nope"
+        );
+    }
+
+    const LONG: Duration = Duration::from_secs(30);
+
+    #[test]
+    fn a_command_past_its_timeout_is_stopped_with_everything_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("pid");
+        // A command that waits for input that never comes, with a child of its own.
+        let template = format!(
+            "sleep 30 & echo $! > {}; wait # {{name}}",
+            pid_file.display()
+        );
+        let started = Instant::now();
+        let err = from_command("abc", &template, dir.path(), Duration::from_millis(300))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.contains("failed: timed out after 300ms (its process group was stopped"),
+            "{err}"
+        );
+        let pid: i32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The background `sleep` is gone too (a zombie at most, until its parent is reaped).
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = state.rsplit(") ").next().and_then(|s| s.chars().next());
+        assert!(
+            matches!(state, None | Some('Z')),
+            "sleep is still {state:?}"
+        );
+    }
+
+    #[test]
+    fn a_command_that_leaves_a_background_child_still_gives_its_value() {
+        let dir = std::env::temp_dir();
+        // The background child keeps the pipes open; the value must not wait for it.
+        let started = Instant::now();
+        let value = from_command("abc", "sleep 30 & echo quick-{name}", &dir, LONG).unwrap();
+        assert_eq!(value, "quick-abc");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
     }
 }

@@ -130,6 +130,22 @@ fn a_failing_command_is_an_error_naming_the_provider_and_exit_code() {
 }
 
 #[test]
+fn a_command_past_its_timeout_fails_the_lookup_instead_of_hanging_the_run() {
+    let started = std::time::Instant::now();
+    Test::new()
+        .file(
+            "autowf.toml",
+            "[[secrets]]\nprovider = \"command\"\ncommand = \"sleep 60 # {name}\"\ntimeout = \"500ms\"\n",
+        )
+        .flow("main.rhai", &length_of("TOKEN"))
+        .args(["run", "main.rhai"])
+        .run()
+        .code(1)
+        .stderr_contains("secret `TOKEN`: provider command `sleep 60 # {name}` failed: timed out after 500ms");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
 fn providers_are_tried_in_order() {
     let test = Test::new()
         .file(
