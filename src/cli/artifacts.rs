@@ -10,8 +10,6 @@ use crate::error::{Diagnostic, Error, Result, exit};
 use crate::state::artifacts::{ArtifactError, ArtifactRecord, RunArtifacts};
 use crate::state::{AtomicFile, StateDir};
 
-/// How many of the latest runs an unknown-run error lists.
-const RECENT_RUNS_SHOWN: usize = 5;
 /// How many hex digits of a digest `ls` shows.
 const SHORT_DIGEST: usize = 12;
 
@@ -102,41 +100,24 @@ fn get(state: &StateDir, args: &ArtifactsGetArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// The run id `wanted` names (`last` or none: the latest run), checked against the runs that
-/// exist, so a run id can never lead outside `runs/`.
+/// The run id `wanted` names (`last` or none: the latest run; else an id or a unique prefix,
+/// as `runs show` takes them), checked against the runs that exist, so a run id can never
+/// lead outside `runs/`.
 fn resolve_run(state: &StateDir, wanted: Option<&str>) -> Result<String> {
-    // Newest first; only directories under `runs/` (never dot-names) count as runs.
-    let runs = crate::state::runs::run_ids(state)?;
     match wanted {
-        None | Some("last") => runs.first().cloned().ok_or_else(|| {
-            Error::invalid(
-                Diagnostic::new(format!(
-                    "no runs in state directory `{}`",
-                    state.root().display()
-                ))
-                .help("run a flow first, or name its state directory with `--flow FILE` or `--state-dir DIR`"),
-            )
-        }),
-        Some(id) if runs.iter().any(|r| r == id) => Ok(id.to_owned()),
-        Some(id) => {
-            let recent: Vec<String> = runs
-                .iter()
-                .take(RECENT_RUNS_SHOWN)
-                .map(|r| format!("`{r}`"))
-                .collect();
-            let help = if recent.is_empty() {
-                "the state directory has no runs yet".to_owned()
-            } else {
-                format!("recent runs: {} (or `last`)", recent.join(", "))
-            };
-            Err(Error::invalid(
-                Diagnostic::new(format!(
-                    "no run `{id}` in state directory `{}`",
-                    state.root().display()
-                ))
-                .help(help),
-            ))
+        None | Some("last") => {
+            let runs = crate::state::runs::run_ids(state)?;
+            runs.first().cloned().ok_or_else(|| {
+                Error::invalid(
+                    Diagnostic::new(format!(
+                        "no runs in state directory `{}`",
+                        state.root().display()
+                    ))
+                    .help("run a flow first, or name its state directory with `--flow FILE` or `--state-dir DIR`"),
+                )
+            })
         }
+        Some(query) => crate::state::runs::resolve_run(state, query),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::scheduler::{self, Interruption, Observe, RunLimits, RunReport};
 use crate::script::{ExecutorKind, FlowBuild, FlowSpec, RunInfo, Script, Value};
 use crate::state::artifacts::RunArtifacts;
 use crate::state::journal::{JOURNAL_FILE, JournalSummary, JournalWriter, RunFacts, read_journal};
-use crate::state::runs::{SUMMARY_FILE, resolve_run};
+use crate::state::runs::{SUMMARY_FILE, last_run_of, resolve_run};
 use crate::state::{StateDir, write_atomically};
 
 /// How long the end-of-run sweep may take to stop what tasks left behind.
@@ -67,7 +67,7 @@ pub(super) fn run(
     };
     // Read before this run's directory exists, so that `last` means the run before it.
     let resume = match &args.resume {
-        Some(query) => Some(Arc::new(earlier_run(&config, args, &spec, query)?)),
+        Some(query) => earlier_run(&config, args, &spec, query)?.map(Arc::new),
         None => None,
     };
     let info = run_info(&config, args, &spec, &built, &run_id, true)?;
@@ -163,10 +163,28 @@ fn open_cache(
 
 /// `--resume`: what the earlier run `query` (`last`, an id or a prefix) of this flow left —
 /// the key and result of each node its journal records as succeeded.
-fn earlier_run(config: &RunConfig, args: &RunArgs, spec: &FlowSpec, query: &str) -> Result<Resume> {
+fn earlier_run(
+    config: &RunConfig,
+    args: &RunArgs,
+    spec: &FlowSpec,
+    query: &str,
+) -> Result<Option<Resume>> {
     let state = StateDir::new(config.state_dir(&absolute_dir(&args.file)?))
         .with_remote(config.remote_store.clone());
-    let id = resolve_run(&state, query)?;
+    let id = if query == "last" {
+        // The same command line every night: the first night has nothing to resume.
+        let Some(id) = last_run_of(&state, &spec.name)? else {
+            tracing::warn!(
+                "no earlier run of flow `{}` in `{}` to resume: every node runs",
+                spec.name,
+                state.runs().display()
+            );
+            return Ok(None);
+        };
+        id
+    } else {
+        resolve_run(&state, query)?
+    };
     let path = state.run(&id).join(JOURNAL_FILE);
     // A run killed before it wrote anything recorded nothing to reuse: everything runs.
     let journal = match read_journal(&path) {
@@ -203,7 +221,7 @@ fn earlier_run(config: &RunConfig, args: &RunArgs, spec: &FlowSpec, query: &str)
         })
         .collect();
     let earlier = RunArtifacts::new(&state, &id);
-    Ok(Resume::new(id, succeeded, &earlier))
+    Ok(Some(Resume::new(id, succeeded, &earlier)))
 }
 
 /// Where the run keeps its files (created unless `create` is false, for `--dry-run`), and

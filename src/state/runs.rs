@@ -78,6 +78,21 @@ pub(crate) fn run_ids(state: &StateDir) -> Result<Vec<String>> {
     Ok(ids)
 }
 
+/// The newest run of flow `flow`, as its journal's first line names it: what `--resume`
+/// continues when it names no run, since the flows of one directory share its state
+/// directory. Runs whose journal cannot be read are passed over.
+pub(crate) fn last_run_of(state: &StateDir, flow: &str) -> Result<Option<String>> {
+    for id in run_ids(state)? {
+        let path = state.run(&id).join(JOURNAL_FILE);
+        if let Ok(Some(started)) = journal::read_run_started(&path)
+            && started.flow == flow
+        {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// The id of the run `query` names: `last` (the newest), an exact id, or a prefix of exactly
 /// one id. Otherwise an error (exit 2) that lists the most recent ids.
 pub(crate) fn resolve_run(state: &StateDir, query: &str) -> Result<String> {

@@ -116,8 +116,14 @@ fn an_unknown_run_or_artifact_exits_2_naming_what_exists() {
         .args(["artifacts", "ls", "20990101T000000000-00001"])
         .run()
         .code(2)
-        .stderr_contains("error: no run `20990101T000000000-00001` in state directory")
-        .stderr_contains(&format!("help: recent runs: `{run_id}` (or `last`)"));
+        .stderr_contains("error: no run `20990101T000000000-00001` in `")
+        .stderr_contains(&format!("; recent runs: {run_id}"));
+    // As for `runs show`, a unique prefix of a run id names that run.
+    test.clone()
+        .args(["artifacts", "ls", &run_id[..12]])
+        .run()
+        .code(0)
+        .stdout_contains("reports/day.csv");
     // A run id is looked up among the runs, never used as a path.
     test.args(["artifacts", "ls", "../.."])
         .run()

@@ -112,7 +112,7 @@ fn an_unchanged_finished_run_is_reused_whole() {
 }
 
 #[test]
-fn resuming_a_run_of_another_flow_is_refused() {
+fn resume_continues_the_last_run_of_this_flow_and_refuses_another_flows() {
     let t = Test::new().flow("main.rhai", FLOW).flow(
         "other.rhai",
         r#"
@@ -122,16 +122,33 @@ fn resuming_a_run_of_another_flow_is_refused() {
             flow(other);
         "#,
     );
-    t.clone().args(["run", "other.rhai"]).run().code(0);
+    // The first night: nothing to resume, so everything runs (and `b` fails).
     t.clone()
         .args(["run", "main.rhai", "--resume"])
+        .run()
+        .code(1)
+        .stderr_contains("no earlier run of flow `main` in `")
+        .stderr_contains("to resume: every node runs");
+    let main_run = last_run(&t);
+    t.clone().args(["run", "other.rhai"]).run().code(0);
+    let other_run = last_run(&t);
+    // Another flow of the directory ran since; `--resume` still continues `main`'s run.
+    std::fs::write(t.path().join("ok.flag"), "").unwrap();
+    t.clone()
+        .args(["run", "main.rhai", "--resume"])
+        .run()
+        .code(0)
+        .stderr_line(&["cached", "a", &format!("reused from run {main_run}")]);
+    t.clone()
+        .args(["run", "main.rhai", &format!("--resume={other_run}")])
         .run()
         .code(2)
         .stderr_contains("it is a run of flow `other`");
     t.clone()
         .args(["run", "main.rhai", "--resume=nosuchrun"])
         .run()
-        .code(2);
+        .code(2)
+        .stderr_contains("no run `nosuchrun` in `");
 }
 
 #[test]
