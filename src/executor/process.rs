@@ -243,31 +243,22 @@ async fn forward_stderr(stderr: tokio::process::ChildStderr, label: String) -> S
     tail.into_text()
 }
 
-/// Forwards stderr that arrived whole (a Slurm job's error file) line by line, as a running
-/// command's would be; returns the last few lines for a failure message.
-pub(crate) fn forward_stderr_text(label: &str, text: &str) -> String {
-    let mut tail = StderrTail::new(label.to_owned());
-    for line in text.lines() {
-        tail.push(line.to_owned());
-    }
-    tail.into_text()
-}
-
 /// Forwards a task's stderr lines to the log and keeps the last few for its failure message.
-struct StderrTail {
+pub(crate) struct StderrTail {
     label: String,
     lines: VecDeque<String>,
 }
 
 impl StderrTail {
-    fn new(label: String) -> Self {
+    /// Lines of the node `label`; an empty label for a worker's, which carry their node.
+    pub(crate) fn new(label: String) -> Self {
         Self {
             label,
             lines: VecDeque::with_capacity(STDERR_TAIL_LINES),
         }
     }
 
-    fn push(&mut self, line: String) {
+    pub(crate) fn push(&mut self, line: String) {
         log_line(&self.label, &line);
         if self.lines.len() == STDERR_TAIL_LINES {
             self.lines.pop_front();
@@ -275,7 +266,7 @@ impl StderrTail {
         self.lines.push_back(line);
     }
 
-    fn into_text(self) -> String {
+    pub(crate) fn into_text(self) -> String {
         Vec::from(self.lines).join("\n")
     }
 }

@@ -3,6 +3,7 @@
 //! the [`LocalExecutor`], so the cache, `--resume`, artifacts and `retry_on` work as for local
 //! attempts. The run directory must be on a filesystem the compute nodes share.
 
+mod follow;
 mod poll;
 mod submit;
 mod submit_all;
@@ -15,12 +16,13 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use follow::Follower;
 use poll::{ExitStatus, JobRow, Poller, Update};
 use submit::{JobFiles, Submission};
 pub(crate) use submit_all::{SubmittedJob, refusals as submit_all_refusals, submit_all};
 
 use super::local::{LocalExecutor, attempt_of, shell_outcome, worker_outcome};
-use super::process::{ProcessOutcome, forward_stderr_text};
+use super::process::ProcessOutcome;
 use crate::dag::{Node, NodeId, NodeKind};
 use crate::events::TaskError;
 use crate::scheduler::{Job, Outcome};
@@ -112,9 +114,9 @@ impl Slurm {
         );
         write_private(&files.script, script.as_bytes()).await?;
         let id = self.submit(job, attempt, files, &spec.cwd).await?;
-        let waited = self.wait(id, attempt, &job.stop).await;
-        let stderr = read_lossy(&files.stderr).await;
-        let tail = forward_stderr_text(&job.node.name, &stderr);
+        let mut stderr = Follower::new(files.stderr.clone(), &job.node.name);
+        let waited = self.wait(id, attempt, &job.stop, &mut stderr).await;
+        let tail = stderr.finish().await;
         let ended = match waited {
             Ok(row) => match ended_as(&row) {
                 Ok(ExitStatus::Code(124)) if attempt.timeout.is_some() => {
@@ -155,9 +157,10 @@ impl Slurm {
         .await?;
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         let id = self.submit(job, attempt, files, &cwd).await?;
-        let waited = self.wait(id, attempt, &job.stop).await;
         // A worker's lines already carry their node's name.
-        let tail = forward_stderr_text("", &read_lossy(&files.stderr).await);
+        let mut stderr = Follower::new(files.stderr.clone(), "");
+        let waited = self.wait(id, attempt, &job.stop, &mut stderr).await;
+        let tail = stderr.finish().await;
         let ended = match waited {
             Ok(row) => match ended_as(&row) {
                 Ok(status) => ProcessOutcome::Exited {
@@ -198,10 +201,10 @@ impl Slurm {
         Ok(id)
     }
 
-    /// Waits for job `id` to end. Its timeout counts from when it is seen running; when
-    /// that passes (plus grace and slack) or the attempt is cancelled, the job is cancelled
-    /// and waited for, briefly, until it has left the queue.
-    async fn wait(&self, id: u64, attempt: &Attempt, stop: &Stop) -> Waited {
+    /// Waits for job `id` to end, forwarding its stderr as it comes. Its timeout counts from
+    /// when it is seen running; when that passes (plus grace and slack) or the attempt is
+    /// cancelled, the job is cancelled and waited for, briefly, until it has left the queue.
+    async fn wait(&self, id: u64, attempt: &Attempt, stop: &Stop, stderr: &mut Follower) -> Waited {
         let poller = self
             .poller
             .get_or_init(|| Poller::start(poll::POLL_INTERVAL));
@@ -210,6 +213,8 @@ impl Slurm {
             .timeout
             .map(|t| t + attempt.kill_grace + DEADLINE_SLACK);
         let mut deadline: Option<Instant> = None;
+        let mut follow = tokio::time::interval(poll::POLL_INTERVAL);
+        follow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let waited = loop {
             let expiry = async {
                 match deadline {
@@ -232,6 +237,7 @@ impl Slurm {
                     leave_queue(poller, id, &mut updates, stop).await;
                     break Err(GaveUp::Cancelled);
                 }
+                _ = follow.tick() => stderr.read_new().await,
             }
         };
         self.outstanding
@@ -394,10 +400,6 @@ async fn read_bytes(path: &Path) -> Vec<u8> {
     tokio::task::spawn_blocking(move || std::fs::read(path).unwrap_or_default())
         .await
         .unwrap_or_default()
-}
-
-async fn read_lossy(path: &Path) -> String {
-    String::from_utf8_lossy(&read_bytes(path).await).into_owned()
 }
 
 #[cfg(test)]

@@ -228,6 +228,56 @@ fn ctrl_c_cancels_every_job_of_the_run() {
 }
 
 #[test]
+fn a_jobs_stderr_is_shown_while_it_runs_not_only_at_the_end() {
+    if !cluster() {
+        return;
+    }
+    let test = slurm_test()
+        .flow(
+            "main.rhai",
+            r#"
+            fn talk() { "echo first words >&2; sleep 4; echo last words >&2" }
+            shell_task(talk);
+            fn think() { print("thinking"); sleep(4); 1 }
+            task(think);
+            fn talking() { [talk(), think()] }
+            flow(talking);
+            "#,
+        )
+        .args(["run", "main.rhai", "--executor", "slurm", "-v", "-j", "2"]);
+    let mut child = test
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start autowf");
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    // Each line with when it arrived.
+    let seen: Vec<(Instant, String)> = lines
+        .map_while(Result::ok)
+        .map(|l| (Instant::now(), l))
+        .collect();
+    assert!(child.wait().unwrap().success());
+    let at = |text: &str| {
+        seen.iter()
+            .find(|(_, l)| l.contains(text))
+            .unwrap_or_else(|| panic!("no `{text}` in {seen:#?}"))
+            .0
+    };
+    for (first, done) in [
+        ("talk | first words", "ok      talk"),
+        ("think | thinking", "ok      think"),
+    ] {
+        let ahead = at(done) - at(first);
+        assert!(
+            ahead > Duration::from_secs(2),
+            "`{first}` came only {ahead:?} before the job ended: {seen:#?}"
+        );
+    }
+    at("talk | last words");
+}
+
+#[test]
 fn a_runtime_fan_out_of_20_runs_as_parallel_jobs() {
     if !cluster() {
         return;
