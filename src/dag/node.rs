@@ -106,7 +106,8 @@ pub(crate) struct Node {
     /// The task this node calls (`sh` for inline steps, the mapped task for a fan-out).
     pub(crate) task: Option<String>,
     pub(crate) kind: NodeKind,
-    pub(crate) options: TaskOptions,
+    /// Shared between the nodes of one task, which all have the same options.
+    pub(crate) options: Arc<TaskOptions>,
     pub(crate) deps: Vec<Dep>,
     pub(crate) loc: SourceLoc,
     pub(crate) payload: Payload,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::error::SourceLoc;
-use crate::script::{Payload, TaskOptions};
+use crate::script::Payload;
 
 fn loc(line: u32) -> SourceLoc {
     SourceLoc {
@@ -18,7 +18,7 @@ fn node(id: u32, name: &str) -> Node {
         name: name.to_owned(),
         task: Some(name.to_owned()),
         kind: NodeKind::Task,
-        options: TaskOptions::default(),
+        options: Default::default(),
         deps: Vec::new(),
         loc: loc(id + 1),
         payload: Payload::fake(),

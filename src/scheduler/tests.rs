@@ -12,7 +12,7 @@ use crate::dag::{Dag, Dep, DepTarget, Limit, Node, NodeKind};
 use crate::error::SourceLoc;
 use crate::events::RunEvent;
 use crate::events::Status;
-use crate::script::{Payload, RetryStrategy, TaskOptions};
+use crate::script::{Payload, RetryStrategy};
 
 /// What a fake node does on each attempt.
 #[derive(Clone, Default)]
@@ -163,7 +163,7 @@ fn node(id: u32, name: &str, deps: &[u32]) -> Node {
         name: name.to_owned(),
         task: Some(name.to_owned()),
         kind: NodeKind::Task,
-        options: TaskOptions::default(),
+        options: Default::default(),
         deps: deps
             .iter()
             .map(|&d| Dep {
@@ -333,9 +333,9 @@ fn ready_nodes_start_by_priority_then_declaration_order() {
         .enumerate()
         .map(|(i, n)| node(i as u32, n, &[]))
         .collect();
-    nodes[1].options.priority = 10;
-    nodes[2].options.priority = 5;
-    nodes[3].options.priority = 10;
+    Arc::make_mut(&mut nodes[1].options).priority = 10;
+    Arc::make_mut(&mut nodes[2].options).priority = 5;
+    Arc::make_mut(&mut nodes[3].options).priority = 10;
     let mut h = Harness::new(nodes);
     h.limits.jobs = 1;
     let (_, log, _) = h.run();
@@ -407,9 +407,9 @@ fn keep_going_finishes_independent_branches() {
 #[test]
 fn retries_follow_the_backoff_policy() {
     let mut n = node(0, "flaky", &[]);
-    n.options.retries = 3;
-    n.options.retry_backoff = ms(100);
-    n.options.retry_strategy = RetryStrategy::Exponential;
+    Arc::make_mut(&mut n.options).retries = 3;
+    Arc::make_mut(&mut n.options).retry_backoff = ms(100);
+    Arc::make_mut(&mut n.options).retry_strategy = RetryStrategy::Exponential;
     let h = Harness::new(vec![n]).behave(
         "flaky",
         Behavior {
@@ -429,8 +429,8 @@ fn retries_follow_the_backoff_policy() {
 #[test]
 fn retries_run_out() {
     let mut n = node(0, "broken", &[]);
-    n.options.retries = 1;
-    n.options.retry_backoff = ms(10);
+    Arc::make_mut(&mut n.options).retries = 1;
+    Arc::make_mut(&mut n.options).retry_backoff = ms(10);
     let h = Harness::new(vec![n]).behave(
         "broken",
         Behavior {
@@ -604,8 +604,8 @@ fn pools_bound_their_tasks_by_slots() {
                 format!("small{i}")
             };
             let mut n = node(i, &name, &[]);
-            n.options.pool = Some("db".to_owned());
-            n.options.pool_slots = if i < 3 { 2 } else { 1 };
+            Arc::make_mut(&mut n.options).pool = Some("db".to_owned());
+            Arc::make_mut(&mut n.options).pool_slots = if i < 3 { 2 } else { 1 };
             n
         })
         .collect();
@@ -637,7 +637,7 @@ fn pools_bound_their_tasks_by_slots() {
 #[test]
 fn an_unknown_pool_fails_its_node() {
     let mut n = node(0, "a", &[]);
-    n.options.pool = Some("nope".to_owned());
+    Arc::make_mut(&mut n.options).pool = Some("nope".to_owned());
     let (report, log, _) = Harness::new(vec![n]).run();
     assert_eq!(status_of(&report, "a"), Status::Failed);
     assert!(log.is_empty());

@@ -25,7 +25,8 @@ pub(crate) struct TaskSpec {
     pub(crate) name: String,
     pub(crate) kind: TaskKind,
     pub(crate) params: Vec<String>,
-    pub(crate) options: TaskOptions,
+    /// Shared with every node that calls the task: a fan-out of 100,000 nodes holds one copy.
+    pub(crate) options: std::sync::Arc<TaskOptions>,
     pub(crate) loc: SourceLoc,
 }
 
@@ -221,7 +222,7 @@ fn add_task(ctx: &NativeCallContext, f: &FnPtr, opts: &Map, kind: TaskKind) -> R
             name,
             kind,
             params,
-            options,
+            options: std::sync::Arc::new(options),
             loc,
         });
         Ok(())

@@ -95,12 +95,21 @@ fn static_fan_out(
         let group = b.fresh_name(&task);
         let limit = fan_out_limit(&group, opts)?;
         let mut handles = Array::with_capacity(arr.len());
+        // The task's options with the fan-out's overrides: made once, shared by every node.
+        let mut overridden: Option<std::sync::Arc<super::TaskOptions>> = None;
         for (i, item) in arr.into_iter().enumerate() {
             let h = task_node(b, &task, vec![item], loc.clone(), format!("{group}[{i}]"))?;
             let node = b.node_mut(h)?;
-            node.options
-                .apply(&fan_out_overrides(opts), node.kind == NodeKind::Shell)
-                .map_err(option_diagnostic)?;
+            node.options = match &overridden {
+                Some(options) => options.clone(),
+                None => {
+                    let mut options = (*node.options).clone();
+                    options
+                        .apply(&fan_out_overrides(opts), node.kind == NodeKind::Shell)
+                        .map_err(option_diagnostic)?;
+                    overridden.insert(std::sync::Arc::new(options)).clone()
+                }
+            };
             node.limits.extend(limit.clone());
             handles.push(Dynamic::from(h));
         }
@@ -166,7 +175,10 @@ fn expansion_node(
         let task = b.cx.registry.task(f.fn_name()).cloned();
         let base = task.as_ref().map_or("map", |t| t.name.as_str()).to_owned();
         let name = b.fresh_name(&base);
-        let mut options = task.as_ref().map(|t| t.options.clone()).unwrap_or_default();
+        let mut options = task
+            .as_ref()
+            .map(|t| (*t.options).clone())
+            .unwrap_or_default();
         options
             .apply(
                 &fan_out_overrides(opts),
@@ -187,7 +199,7 @@ fn expansion_node(
             name,
             task: task.map(|t| t.name),
             kind: NodeKind::Map,
-            options,
+            options: options.into(),
             deps,
             loc,
             payload,
@@ -205,13 +217,12 @@ fn then_native(ctx: NativeCallContext, source: Handle, f: FnPtr) -> RhaiResult<H
         deps.extend(data_deps(&curried, &loc));
         deps.dedup_by_key(|d| d.node());
         let payload = Payload::new(PayloadKind::Then { source, closure: f });
-        let options = super::TaskOptions::default();
         Ok(b.push(Node {
             id: NodeId(0),
             name,
             task: None,
             kind: NodeKind::Then,
-            options,
+            options: std::sync::Arc::default(),
             deps,
             loc,
             payload,
@@ -230,13 +241,12 @@ pub(crate) fn sh_node(ctx: &NativeCallContext, command: &str) -> RhaiResult<Hand
         let cmd = Dynamic::from(command.to_owned());
         let deps = data_deps(&[&cmd], &loc);
         let payload = Payload::new(PayloadKind::Sh { command: cmd });
-        let options = super::TaskOptions::default();
         Ok(b.push(Node {
             id: NodeId(0),
             name,
             task: Some("sh".to_owned()),
             kind: NodeKind::Sh,
-            options,
+            options: std::sync::Arc::default(),
             deps,
             loc,
             payload,
@@ -297,7 +307,7 @@ fn options_native(ctx: NativeCallContext, h: Handle, opts: Map) -> RhaiResult<Ha
     with_builder(&ctx, "options", |b| {
         let node = b.node_mut(h)?;
         let is_shell = matches!(node.kind, NodeKind::Shell | NodeKind::Sh);
-        node.options
+        std::sync::Arc::make_mut(&mut node.options)
             .apply(&opts, is_shell)
             .map_err(option_diagnostic)?;
         let task = node.task.clone().unwrap_or_default();

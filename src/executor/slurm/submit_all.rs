@@ -326,9 +326,11 @@ fn cancel(jobs: &[SubmittedJob]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
     use crate::dag::{Dep, DepTarget};
     use crate::error::SourceLoc;
-    use crate::script::{CacheTtl, Payload, TaskOptions};
+    use crate::script::{CacheTtl, Payload};
 
     fn node(id: u32, name: &str, kind: NodeKind) -> Node {
         Node {
@@ -336,7 +338,7 @@ mod tests {
             name: name.to_owned(),
             task: Some(name.to_owned()),
             kind,
-            options: TaskOptions::default(),
+            options: Default::default(),
             deps: Vec::new(),
             loc: SourceLoc {
                 file: "f.rhai".into(),
@@ -374,9 +376,15 @@ mod tests {
     fn ordering_only_edges_and_plain_tasks_are_accepted() {
         assert!(refused(|_| {}).is_empty());
         assert!(
-            refused(|b| b.options.timeout = Some(std::time::Duration::from_secs(3))).is_empty()
+            refused(
+                |b| Arc::make_mut(&mut b.options).timeout = Some(std::time::Duration::from_secs(3))
+            )
+            .is_empty()
         );
-        assert!(refused(|b| b.options.executor = Some(ExecutorKind::Slurm)).is_empty());
+        assert!(
+            refused(|b| Arc::make_mut(&mut b.options).executor = Some(ExecutorKind::Slurm))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -394,16 +402,21 @@ mod tests {
         );
         assert!(first(|b| b.kind = NodeKind::Then).contains("a `.then` node"));
         assert!(
-            first(|b| b.options.cache_ttl = Some(CacheTtl::Forever)).contains("it has `cache_ttl`")
+            first(|b| Arc::make_mut(&mut b.options).cache_ttl = Some(CacheTtl::Forever))
+                .contains("it has `cache_ttl`")
         );
-        assert!(first(|b| b.options.persist = true).contains("`persist: true`"));
-        assert!(first(|b| b.options.retries = 2).contains("it has `retries: 2`"));
         assert!(
-            first(|b| b.options.trigger = Trigger::AllDone)
+            first(|b| Arc::make_mut(&mut b.options).persist = true).contains("`persist: true`")
+        );
+        assert!(
+            first(|b| Arc::make_mut(&mut b.options).retries = 2).contains("it has `retries: 2`")
+        );
+        assert!(
+            first(|b| Arc::make_mut(&mut b.options).trigger = Trigger::AllDone)
                 .contains("its trigger rule `all_done` cannot be expressed")
         );
         assert!(
-            first(|b| b.options.executor = Some(ExecutorKind::Local))
+            first(|b| Arc::make_mut(&mut b.options).executor = Some(ExecutorKind::Local))
                 .contains("`executor: \"local\"`")
         );
     }
@@ -411,9 +424,9 @@ mod tests {
     #[test]
     fn every_refused_node_is_reported_at_its_call() {
         let mut a = node(0, "a", NodeKind::Map);
-        a.options.retries = 1;
+        Arc::make_mut(&mut a.options).retries = 1;
         let mut b = node(1, "b", NodeKind::Shell);
-        b.options.persist = true;
+        Arc::make_mut(&mut b.options).persist = true;
         let dag = Dag::build(vec![a, b]).expect("a valid graph");
         let all = refusals(&dag);
         assert_eq!(all.len(), 2);
