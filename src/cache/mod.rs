@@ -51,11 +51,42 @@ pub(crate) struct KeyParts(pub(crate) Vec<Part>);
 /// node gets for the journal, at a fraction of the cost).
 pub(crate) trait PartSink {
     fn part(&mut self, id: &str, digest: &str);
+
+    /// The parts every node of a task starts with; only as the first parts.
+    fn shared(&mut self, shared: &SharedParts);
 }
 
 impl PartSink for KeyParts {
     fn part(&mut self, id: &str, digest: &str) {
         self.push(id, digest);
+    }
+
+    fn shared(&mut self, shared: &SharedParts) {
+        for p in &shared.parts {
+            self.push(p.id.as_str(), p.digest.as_str());
+        }
+    }
+}
+
+/// The parts that are the same for every node of one task (versions, the task, its code),
+/// with a hasher that has taken them already: a node's key starts from a copy of it rather
+/// than hashing them again, which is most of the hashing a fan-out of cheap tasks does.
+pub(crate) struct SharedParts {
+    parts: Vec<Part>,
+    hasher: blake3::Hasher,
+}
+
+impl SharedParts {
+    pub(crate) fn new(parts: Vec<(String, String)>) -> Self {
+        let mut hasher = blake3::Hasher::new();
+        let parts = parts
+            .into_iter()
+            .map(|(id, digest)| {
+                hash_part(&mut hasher, &id, &digest);
+                Part { id, digest }
+            })
+            .collect();
+        Self { parts, hasher }
     }
 }
 
@@ -66,6 +97,11 @@ pub(crate) struct KeyHasher(blake3::Hasher);
 impl PartSink for KeyHasher {
     fn part(&mut self, id: &str, digest: &str) {
         hash_part(&mut self.0, id, digest);
+    }
+
+    fn shared(&mut self, shared: &SharedParts) {
+        debug_assert_eq!(self.0.count(), 0, "shared parts come first");
+        self.0 = shared.hasher.clone();
     }
 }
 

@@ -12,7 +12,7 @@ use super::payload::PayloadKind;
 use super::running;
 use super::runtime::{Attempt, Runtime};
 use super::value::{self, Quote, Value, substitute};
-use crate::cache::{self, KeyHasher, KeyParts, PartSink};
+use crate::cache::{self, KeyHasher, KeyParts, PartSink, SharedParts};
 use crate::dag::{Node, NodeId};
 use crate::events::TaskError;
 use crate::secrets::Secret;
@@ -20,6 +20,34 @@ use crate::secrets::Secret;
 impl Runtime {
     fn fingerprints(&self) -> &Fingerprints {
         self.prints.get_or_init(|| Fingerprints::new(&self.ast))
+    }
+
+    /// The parts every node of `task` starts its key with: the versions, the task's name, and
+    /// the code of the task and of every function it reaches. Made once per task.
+    fn task_parts(&self, task: &str) -> Arc<SharedParts> {
+        let known = self
+            .task_parts
+            .read()
+            .ok()
+            .and_then(|m| m.get(task).cloned());
+        if let Some(parts) = known {
+            return parts;
+        }
+        let mut list = vec![
+            ("version".to_owned(), cache::version_digest().to_owned()),
+            (
+                "task".to_owned(),
+                blake3::hash(task.as_bytes()).to_hex().to_string(),
+            ),
+        ];
+        for print in self.fingerprints().of_task(task).iter() {
+            list.push((format!("code:{}", print.function), print.digest.clone()));
+        }
+        let parts = Arc::new(SharedParts::new(list));
+        if let Ok(mut m) = self.task_parts.write() {
+            m.insert(task.to_owned(), parts.clone());
+        }
+        parts
     }
 
     /// The key secrets are hashed with, once a secret exists in this process (before that no
@@ -79,19 +107,13 @@ impl Runtime {
         strict: bool,
         sink: &mut dyn PartSink,
     ) -> Result<(), TaskError> {
-        sink.part("version", cache::version_digest());
         let key = self.secret_key()?;
         let key = key.as_ref();
         let task_name = node.task.as_deref().unwrap_or("sh");
         let mut id = String::new();
         match &*node.payload.0 {
             PayloadKind::Call { task, args } => {
-                sink.part("task", blake3::hash(task.as_bytes()).to_hex().as_str());
-                for print in self.fingerprints().of_task(task).iter() {
-                    id.clear();
-                    let _ = write!(id, "code:{}", print.function);
-                    sink.part(&id, &print.digest);
-                }
+                sink.shared(&self.task_parts(task));
                 let args: Vec<Dynamic> = args
                     .iter()
                     .map(|a| substitute(a, inputs, Quote::None))
@@ -109,6 +131,7 @@ impl Runtime {
                 }
             }
             PayloadKind::Sh { command } => {
+                sink.part("version", cache::version_digest());
                 let text = value::display(&substitute(command, inputs, Quote::Shell));
                 sink.part("command", blake3::hash(text.as_bytes()).to_hex().as_str());
             }

@@ -212,6 +212,7 @@ impl Script {
             cx: self.cx.clone(),
             info: Arc::new(info),
             prints: std::sync::OnceLock::new(),
+            task_parts: std::sync::RwLock::default(),
             secret_key: std::sync::OnceLock::new(),
         }
     }

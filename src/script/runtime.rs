@@ -118,6 +118,9 @@ pub(crate) struct Runtime {
     pub(crate) info: Arc<RunInfo>,
     /// Code fingerprints for cache keys, made on first use.
     pub(crate) prints: std::sync::OnceLock<super::fingerprint::Fingerprints>,
+    /// Each task's shared key parts, made on first use.
+    pub(crate) task_parts:
+        std::sync::RwLock<std::collections::HashMap<String, Arc<crate::cache::SharedParts>>>,
     /// The state directory's key for hashing secrets, read on first use.
     pub(crate) secret_key: std::sync::OnceLock<Result<[u8; 32], String>>,
 }
