@@ -32,7 +32,7 @@ impl Dag {
     pub(crate) fn build(mut nodes: Vec<Node>) -> Result<Self, Vec<Diagnostic>> {
         let mut errors = Vec::new();
         let names = validate::index_names(&nodes, &mut errors);
-        validate::resolve_names(&mut nodes, &names, &mut errors);
+        validate::resolve_names(&mut nodes, &[&names], &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -81,7 +81,7 @@ impl Dag {
         parent: NodeId,
     ) -> Result<(), Diagnostic> {
         let mut errors = Vec::new();
-        let mut names = validate::index_names(&nodes, &mut errors);
+        let names = validate::index_names(&nodes, &mut errors);
         for (name, id) in &names {
             if let Some(&existing) = self.names.get(name) {
                 let d = Diagnostic::new(format!("two nodes are named `{name}`"))
@@ -93,9 +93,7 @@ impl Dag {
                 errors.push(d);
             }
         }
-        let mut all = self.names.clone();
-        all.extend(names.drain());
-        validate::resolve_names(&mut nodes, &all, &mut errors);
+        validate::resolve_names(&mut nodes, &[&self.names, &names], &mut errors);
         let downstream = self.downstream(parent);
         for node in &nodes {
             for dep in &node.deps {
@@ -115,7 +113,7 @@ impl Dag {
         if let Some(first) = errors.into_iter().next() {
             return Err(first);
         }
-        self.names = all;
+        self.names.extend(names);
         self.append(nodes);
         Ok(())
     }

@@ -30,11 +30,15 @@ pub(super) fn index_names(nodes: &[Node], errors: &mut Vec<Diagnostic>) -> HashM
 }
 
 /// Turns `.after("name")` targets into node ids: the node's namespace first, then globally.
+/// `names` are the indexes to look in: the graph's and the new nodes', without merging them
+/// (a copy of the graph's index for each runtime expansion would make many expansions
+/// quadratic).
 pub(super) fn resolve_names(
     nodes: &mut [Node],
-    names: &HashMap<String, NodeId>,
+    names: &[&HashMap<String, NodeId>],
     errors: &mut Vec<Diagnostic>,
 ) {
+    let get = |name: &str| names.iter().find_map(|index| index.get(name)).copied();
     for node in nodes.iter_mut() {
         let own = node.id;
         for dep in &mut node.deps {
@@ -49,15 +53,13 @@ pub(super) fn resolve_names(
             let DepTarget::Name { name, scope } = &dep.target else {
                 continue;
             };
-            let found = names
-                .get(&format!("{scope}{name}"))
-                .or_else(|| names.get(name.as_str()));
+            let found = get(&format!("{scope}{name}")).or_else(|| get(name));
             match found {
-                Some(&id) if id == own => errors.push(
+                Some(id) if id == own => errors.push(
                     Diagnostic::new(format!("`{}` cannot run after itself", node.name))
                         .at(Some(dep.loc.clone())),
                 ),
-                Some(&id) => dep.target = DepTarget::Node(id),
+                Some(id) => dep.target = DepTarget::Node(id),
                 None => errors.push(unknown_node(&node.name, name, names, &dep.loc)),
             }
         }
@@ -67,10 +69,14 @@ pub(super) fn resolve_names(
 fn unknown_node(
     from: &str,
     name: &str,
-    names: &HashMap<String, NodeId>,
+    names: &[&HashMap<String, NodeId>],
     loc: &crate::error::SourceLoc,
 ) -> Diagnostic {
-    let mut candidates: Vec<&str> = names.keys().map(String::as_str).collect();
+    let mut candidates: Vec<&str> = names
+        .iter()
+        .flat_map(|index| index.keys())
+        .map(String::as_str)
+        .collect();
     candidates.sort_unstable();
     let d =
         Diagnostic::new(format!("`{from}` depends on unknown node `{name}`")).at(Some(loc.clone()));
