@@ -208,7 +208,7 @@ fn main() -> ExitCode {
         .filter(|w| choice.selects(w))
         .collect();
     if chosen.is_empty() {
-        eprintln!("error: no workload matches; ids: W1, W2, W3, W4, describe, and opt-in P1");
+        eprintln!("error: no workload matches; ids: W1, W2, W3, W4, W5, describe, and opt-in P1");
         return ExitCode::FAILURE;
     }
     let dir = tempfile::tempdir().expect("cannot create a temporary directory");

@@ -52,6 +52,15 @@ fn main() { hello() }
 flow(main);
 ";
 
+/// W5: N `.then` expansions ready at once, each adding one task: expansions run one at a
+/// time, so this measures how the dispatcher holds the waiting ones (it was quadratic).
+const THEN_FLOW: &str = r"
+fn one(i) { i }
+task(one);
+fn main(n) { let out = []; for i in 0..n { out.push(one(i).then(|v| one(v))); } out.len() }
+flow(main, #{ params: #{ n: 10 } });
+";
+
 /// describe: N nodes in layers of 100, each depending on two nodes of the layer before.
 const GRID_FLOW: &str = r"
 fn cell(a, b) { a + b }
@@ -196,6 +205,16 @@ pub(crate) fn workloads() -> Vec<Workload> {
             )
         },
         Workload {
+            target: Target::Wall(secs(1.0)),
+            ..Workload::run(
+                "W5/5000",
+                "N .then expansions, each adding a task",
+                "w5.rhai",
+                5_000,
+                "5000".to_owned(),
+            )
+        },
+        Workload {
             args: vec![
                 "describe".to_owned(),
                 String::new(),
@@ -222,6 +241,7 @@ pub(crate) fn write_flows(dir: &Path) -> std::io::Result<()> {
         ("w2.rhai", CHAIN_FLOW),
         ("w3.rhai", SHELL_FLOW),
         ("w4.rhai", ONE_TASK_FLOW),
+        ("w5.rhai", THEN_FLOW),
         ("grid.rhai", GRID_FLOW),
     ] {
         fs::write(dir.join(file), text)?;

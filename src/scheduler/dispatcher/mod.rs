@@ -6,7 +6,7 @@
 mod settle;
 mod signals;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,10 @@ struct Dispatcher<E, O> {
     unresolved: HashMap<NodeId, (Value, u32)>,
     /// Expansions run one at a time, so each can number its new nodes from the graph's end.
     is_expanding: bool,
-    deferred: VecDeque<ReadyEntry>,
+    /// Ready expansions waiting for the running one, best first; one goes back to `ready`
+    /// as each expansion ends (all of them would be popped and deferred again: with many
+    /// `.then` nodes ready at once that was quadratic).
+    deferred: ReadyQueue,
     dynamic_created: usize,
     started: Instant,
     speed: SpeedLog,
@@ -114,7 +117,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
             resolvers: Vec::new(),
             unresolved: HashMap::new(),
             is_expanding: false,
-            deferred: VecDeque::new(),
+            deferred: ReadyQueue::new(),
             dynamic_created: 0,
             started: Instant::now(),
             speed: SpeedLog::default(),
@@ -281,7 +284,7 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
                 continue;
             }
             if node.kind.is_expansion() && self.is_expanding {
-                self.deferred.push_back(entry);
+                self.deferred.push(entry);
                 continue;
             }
             let pool = self.pool_limits[entry.id.index()].as_ref();

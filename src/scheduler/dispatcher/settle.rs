@@ -22,7 +22,9 @@ impl<E: Execute, O: Observe> Dispatcher<E, O> {
         }
         if node.kind.is_expansion() {
             self.is_expanding = false;
-            self.ready.extend(self.deferred.drain(..));
+            if let Some(next) = self.deferred.pop() {
+                self.ready.push(next);
+            }
         }
         let took = self.states[id.index()]
             .attempt_start
