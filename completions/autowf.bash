@@ -148,14 +148,23 @@ _autowf() {
             autowf__subcmd__help__subcmd__cache,verify)
                 cmd="autowf__subcmd__help__subcmd__cache__subcmd__verify"
                 ;;
+            autowf__subcmd__help__subcmd__runs,gc)
+                cmd="autowf__subcmd__help__subcmd__runs__subcmd__gc"
+                ;;
             autowf__subcmd__help__subcmd__runs,show)
                 cmd="autowf__subcmd__help__subcmd__runs__subcmd__show"
+                ;;
+            autowf__subcmd__runs,gc)
+                cmd="autowf__subcmd__runs__subcmd__gc"
                 ;;
             autowf__subcmd__runs,help)
                 cmd="autowf__subcmd__runs__subcmd__help"
                 ;;
             autowf__subcmd__runs,show)
                 cmd="autowf__subcmd__runs__subcmd__show"
+                ;;
+            autowf__subcmd__runs__subcmd__help,gc)
+                cmd="autowf__subcmd__runs__subcmd__help__subcmd__gc"
                 ;;
             autowf__subcmd__runs__subcmd__help,help)
                 cmd="autowf__subcmd__runs__subcmd__help__subcmd__help"
@@ -1020,8 +1029,22 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__help__subcmd__runs)
-            opts="show"
+            opts="show gc"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__help__subcmd__runs__subcmd__gc)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1182,7 +1205,7 @@ _autowf() {
             return 0
             ;;
         autowf__subcmd__runs)
-            opts="-n -q -v -h -V --json --limit --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version show help"
+            opts="-n -q -v -h -V --json --limit --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version show gc help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1223,9 +1246,65 @@ _autowf() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        autowf__subcmd__runs__subcmd__help)
-            opts="show help"
+        autowf__subcmd__runs__subcmd__gc)
+            opts="-q -v -h -V --dry-run --json --keep --older-than --flow --color --log-format --quiet --remote-store --state-dir --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --remote-store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__help)
+            opts="show gc help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        autowf__subcmd__runs__subcmd__help__subcmd__gc)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

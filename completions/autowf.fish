@@ -42,7 +42,7 @@ complete -c autowf -n "__fish_autowf_needs_command" -f -a "export-dot" -d 'Print
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "config" -d 'Print the settings a run would use and where each comes from'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "cache" -d 'Inspect and clean the result cache: ls, rm, gc, verify'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "artifacts" -d 'List or fetch the artifacts a run kept'
-complete -c autowf -n "__fish_autowf_needs_command" -f -a "runs" -d 'List recent runs, newest first, or show one with `runs show RUN`'
+complete -c autowf -n "__fish_autowf_needs_command" -f -a "runs" -d 'List recent runs, newest first, show one with `runs show RUN`, or prune with `runs gc`'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
 complete -c autowf -n "__fish_autowf_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -254,22 +254,23 @@ complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from help" -f -a "ls" -d 'List a run\'s artifacts: name, size in bytes, node, digest'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from help" -f -a "get" -d 'Write an artifact\'s bytes to stdout or to a file'
 complete -c autowf -n "__fish_autowf_using_subcommand artifacts; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s n -l limit -d 'How many runs to list' -r
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l color -d 'When to use colours' -r -f -a "auto\t''
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -s n -l limit -d 'How many runs to list' -r
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
 json\t''"
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print JSON instead of a table'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Show one run: its facts, parameters and each node\'s status, attempts, duration and error'
-complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -l json -d 'Print JSON instead of a table'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -s h -l help -d 'Print help'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -f -a "show" -d 'Show one run: its facts, parameters and each node\'s status, attempts, duration and error'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -f -a "gc" -d 'Remove old runs, and the artifact blobs no remaining run or cache entry names'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and not __fish_seen_subcommand_from show gc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -283,7 +284,24 @@ complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subc
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l keep -d 'Keep the newest N ended runs of each flow' -r
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l older-than -d 'Remove runs that started more than DURATION ago (e.g. "30d", "12h")' -r
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l flow -d 'Use the state directory of this flow file (`.autowf/` beside it, or what its configuration says) [default: the current directory\'s]' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l color -d 'When to use colours' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of log lines on stderr; the `log-format` setting applies when not given' -r -f -a "text\t''
+json\t''"
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l remote-store -d 'Where the result cache and artifact blobs are shared between hosts, as `s3://bucket/prefix` (needs a build with the `s3` feature); runs, journals and locks stay in the state directory' -r
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l state-dir -d 'Where runs, cache and artifacts are kept [default: `.autowf/` next to the flow file]. An `s3://bucket/prefix` URL stands for `--remote-store`: the cache and artifact blobs go there, runs stay in the default local directory' -r -F
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l dry-run -d 'Print what would be removed, and remove nothing'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -l json -d 'Print what was removed as JSON on stdout'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Print only warnings, errors and the result (no event lines, no progress bars)'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More output: -v adds what tasks print, -vv debug logs. Without -q or -v the `log-level` setting applies'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from gc" -s V -l version -d 'Print version'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one run: its facts, parameters and each node\'s status, attempts, duration and error'
+complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Remove old runs, and the artifact blobs no remaining run or cache entry names'
 complete -c autowf -n "__fish_autowf_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c autowf -n "__fish_autowf_using_subcommand completions" -l color -d 'When to use colours' -r -f -a "auto\t''
 always\t''
@@ -316,7 +334,7 @@ complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "config" -d 'Print the settings a run would use and where each comes from'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "cache" -d 'Inspect and clean the result cache: ls, rm, gc, verify'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "artifacts" -d 'List or fetch the artifacts a run kept'
-complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "runs" -d 'List recent runs, newest first, or show one with `runs show RUN`'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "runs" -d 'List recent runs, newest first, show one with `runs show RUN`, or prune with `runs gc`'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "completions" -d 'Print a shell completion script'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "worker" -d 'Run one task call sent as JSON on stdin (used for `run_in: "process"`)'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and not __fish_seen_subcommand_from run describe list export-dot config cache artifacts runs completions worker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -327,3 +345,4 @@ complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subc
 complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from artifacts" -f -a "ls" -d 'List a run\'s artifacts: name, size in bytes, node, digest'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from artifacts" -f -a "get" -d 'Write an artifact\'s bytes to stdout or to a file'
 complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "show" -d 'Show one run: its facts, parameters and each node\'s status, attempts, duration and error'
+complete -c autowf -n "__fish_autowf_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "gc" -d 'Remove old runs, and the artifact blobs no remaining run or cache entry names'

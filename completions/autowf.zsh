@@ -443,6 +443,27 @@ _arguments "${_arguments_options[@]}" : \
 ':run -- The run\: its id, a prefix of exactly one id, or `last` (the newest):_default' \
 && ret=0
 ;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+'--keep=[Keep the newest N ended runs of each flow]:N:_default' \
+'--older-than=[Remove runs that started more than DURATION ago (e.g. "30d", "12h")]:DURATION:_default' \
+'--flow=[Use the state directory of this flow file (\`.autowf/\` beside it, or what its configuration says) \[default\: the current directory'\''s\]]:FILE:_files' \
+'--color=[When to use colours]:COLOR:(auto always never)' \
+'--log-format=[Format of log lines on stderr; the \`log-format\` setting applies when not given]:LOG_FORMAT:(text json)' \
+'--remote-store=[Where the result cache and artifact blobs are shared between hosts, as \`s3\://bucket/prefix\` (needs a build with the \`s3\` feature); runs, journals and locks stay in the state directory]:URL:_default' \
+'--state-dir=[Where runs, cache and artifacts are kept \[default\: \`.autowf/\` next to the flow file\]. An \`s3\://bucket/prefix\` URL stands for \`--remote-store\`\: the cache and artifact blobs go there, runs stay in the default local directory]:DIR:_files' \
+'--dry-run[Print what would be removed, and remove nothing]' \
+'--json[Print what was removed as JSON on stdout]' \
+'(-v --verbose)-q[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'(-v --verbose)--quiet[Print only warnings, errors and the result (no event lines, no progress bars)]' \
+'*-v[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'*--verbose[More output\: -v adds what tasks print, -vv debug logs. Without -q or -v the \`log-level\` setting applies]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_autowf__subcmd__runs__subcmd__help_commands" \
@@ -456,6 +477,10 @@ _arguments "${_arguments_options[@]}" : \
         curcontext="${curcontext%:*:*}:autowf-runs-help-command-$line[1]:"
         case $line[1] in
             (show)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(gc)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -610,6 +635,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(gc)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
         esac
     ;;
 esac
@@ -645,7 +674,7 @@ _autowf_commands() {
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'artifacts:List or fetch the artifacts a run kept' \
-'runs:List recent runs, newest first, or show one with \`runs show RUN\`' \
+'runs:List recent runs, newest first, show one with \`runs show RUN\`, or prune with \`runs gc\`' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -792,7 +821,7 @@ _autowf__subcmd__help_commands() {
 'config:Print the settings a run would use and where each comes from' \
 'cache:Inspect and clean the result cache\: ls, rm, gc, verify' \
 'artifacts:List or fetch the artifacts a run kept' \
-'runs:List recent runs, newest first, or show one with \`runs show RUN\`' \
+'runs:List recent runs, newest first, show one with \`runs show RUN\`, or prune with \`runs gc\`' \
 'completions:Print a shell completion script' \
 'worker:Run one task call sent as JSON on stdin (used for \`run_in\: "process"\`)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -886,8 +915,14 @@ _autowf__subcmd__help__subcmd__run_commands() {
 _autowf__subcmd__help__subcmd__runs_commands() {
     local commands; commands=(
 'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+'gc:Remove old runs, and the artifact blobs no remaining run or cache entry names' \
     )
     _describe -t commands 'autowf help runs commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__help__subcmd__runs__subcmd__gc_commands] )) ||
+_autowf__subcmd__help__subcmd__runs__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf help runs gc commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__help__subcmd__runs__subcmd__show_commands] )) ||
 _autowf__subcmd__help__subcmd__runs__subcmd__show_commands() {
@@ -913,17 +948,29 @@ _autowf__subcmd__run_commands() {
 _autowf__subcmd__runs_commands() {
     local commands; commands=(
 'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+'gc:Remove old runs, and the artifact blobs no remaining run or cache entry names' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf runs commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__gc_commands] )) ||
+_autowf__subcmd__runs__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf runs gc commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__runs__subcmd__help_commands] )) ||
 _autowf__subcmd__runs__subcmd__help_commands() {
     local commands; commands=(
 'show:Show one run\: its facts, parameters and each node'\''s status, attempts, duration and error' \
+'gc:Remove old runs, and the artifact blobs no remaining run or cache entry names' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'autowf runs help commands' commands "$@"
+}
+(( $+functions[_autowf__subcmd__runs__subcmd__help__subcmd__gc_commands] )) ||
+_autowf__subcmd__runs__subcmd__help__subcmd__gc_commands() {
+    local commands; commands=()
+    _describe -t commands 'autowf runs help gc commands' commands "$@"
 }
 (( $+functions[_autowf__subcmd__runs__subcmd__help__subcmd__help_commands] )) ||
 _autowf__subcmd__runs__subcmd__help__subcmd__help_commands() {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use inputs::hash_inputs;
-pub(crate) use store::{CacheStore, Entry, EntryInfo, Lookup, Problem, Write};
+pub(crate) use store::{CacheStore, Entry, EntryInfo, Lookup, Problem, Write, local_blob_refs};
 
 /// Bumped whenever the way keys or entries are made changes: old entries then stop matching.
 pub(crate) const FORMAT_VERSION: u32 = 1;

@@ -17,6 +17,7 @@
 //! equivalent), index records are overwritten (the last writer wins), and reads are checked
 //! exactly as here.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::KeyParts;
 use super::backend::{Backend, FsBackend};
 use crate::state::StateDir;
+use crate::state::gc::CacheRefs;
 
 /// Temporary files older than this are left over from a crashed writer.
 const STALE_TEMP: Duration = Duration::from_secs(3600);
@@ -233,7 +235,34 @@ impl CacheStore {
     /// Every entry, read and checked: the sound ones and the problems. Fails only when the
     /// store cannot be listed.
     pub(crate) fn scan(&self) -> std::io::Result<(Vec<EntryInfo>, Vec<Problem>)> {
-        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        let mut ok = Vec::new();
+        let bad = self.read_entries(|e, len| {
+            ok.push(EntryInfo {
+                key: e.key,
+                flow: e.flow,
+                node: e.node,
+                task: e.task,
+                created: e.created,
+                bytes: len as u64,
+            });
+        })?;
+        Ok((ok, bad))
+    }
+
+    /// The digests of the artifacts every sound entry names (a hit records them for its run),
+    /// and the entries that could not be read, which may name any.
+    pub(crate) fn artifact_digests(&self) -> std::io::Result<(HashSet<String>, Vec<Problem>)> {
+        let mut digests = HashSet::new();
+        let bad = self.read_entries(|e, _| {
+            digests.extend(e.artifacts.into_iter().map(|(_, digest, _)| digest));
+        })?;
+        Ok((digests, bad))
+    }
+
+    /// Reads and checks every entry, handing each sound one to `each` with its size in bytes;
+    /// returns the problems. Fails only when the store cannot be listed.
+    fn read_entries(&self, mut each: impl FnMut(Entry, usize)) -> std::io::Result<Vec<Problem>> {
+        let mut bad = Vec::new();
         for rel in self.backend.list("entries")? {
             let path = self.backend.locate(&rel);
             let read = match self.backend.read(&rel) {
@@ -249,18 +278,11 @@ impl CacheStore {
                     why: format!("it holds the entry of key {}", e.key),
                     rel,
                 }),
-                Ok((e, len)) => ok.push(EntryInfo {
-                    key: e.key,
-                    flow: e.flow,
-                    node: e.node,
-                    task: e.task,
-                    created: e.created,
-                    bytes: len as u64,
-                }),
+                Ok((e, len)) => each(e, len),
                 Err(why) => bad.push(Problem { path, why, rel }),
             }
         }
-        Ok((ok, bad))
+        Ok(bad)
     }
 
     /// Removes the entry of `key`; whether there was one.
@@ -305,6 +327,66 @@ impl CacheStore {
         self.backend.clean_temp(STALE_TEMP);
         Ok(removed)
     }
+}
+
+/// The digests of the artifacts that the entries of `state`'s local cache name, for
+/// `runs gc`, or why they cannot all be known: a damaged entry, or a directory of another
+/// cache format beside `v1` (entries of another autowf version), may name any blob. The
+/// local cache is read even when a remote store is configured, since gc collects local blobs.
+pub(crate) fn local_blob_refs(state: &StateDir) -> CacheRefs {
+    let store = CacheStore::new(state.cache());
+    match other_format(state) {
+        Ok(None) => {}
+        Ok(Some(other)) => {
+            return CacheRefs::Unknown(format!(
+                "`{}` holds cache entries of another format (another autowf version), which \
+                 may name any blob",
+                other.display()
+            ));
+        }
+        Err(e) => {
+            return CacheRefs::Unknown(format!(
+                "the cache `{}` cannot be listed: {e}",
+                store.location().display()
+            ));
+        }
+    }
+    match store.artifact_digests() {
+        Ok((digests, problems)) => match problems.first() {
+            None => CacheRefs::Known(digests),
+            Some(p) => CacheRefs::Unknown(format!(
+                "cache entry `{}` cannot be read ({}), so the blobs it names cannot be told; \
+                 `autowf cache verify` lists the damaged entries",
+                p.path.display(),
+                p.why
+            )),
+        },
+        Err(e) => CacheRefs::Unknown(format!(
+            "the cache `{}` cannot be listed: {e}",
+            store.location().display()
+        )),
+    }
+}
+
+/// A directory beside `cache/v1` that another cache format would use (`cache/v2`).
+fn other_format(state: &StateDir) -> std::io::Result<Option<PathBuf>> {
+    let ours = state.cache();
+    let Some(dir) = ours.parent() else {
+        return Ok(None);
+    };
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let is_hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if entry.file_type()?.is_dir() && !is_hidden && entry.path() != ours {
+            return Ok(Some(entry.path()));
+        }
+    }
+    Ok(None)
 }
 
 /// Parses and checks an entry file: header, length, checksum, body.
@@ -439,6 +521,38 @@ mod tests {
         assert_eq!(s.gc(Duration::ZERO).unwrap(), 1);
         assert!(s.scan().unwrap().0.is_empty());
         assert!(s.last_parts("f", "n").is_none());
+    }
+
+    #[test]
+    fn the_blobs_entries_name_are_known_unless_an_entry_cannot_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().to_path_buf());
+        let s = CacheStore::new(state.cache());
+        assert_eq!(local_blob_refs(&state), CacheRefs::Known(HashSet::new()));
+        let mut with_artifacts = entry("aa11");
+        with_artifacts.artifacts = vec![
+            ("a.txt".into(), "d1".into(), 1),
+            ("b.txt".into(), "d2".into(), 2),
+        ];
+        s.put(&with_artifacts, Write::CreateOnly).unwrap();
+        s.put(&entry("bb22"), Write::CreateOnly).unwrap();
+        assert_eq!(
+            local_blob_refs(&state),
+            CacheRefs::Known(HashSet::from(["d1".to_owned(), "d2".to_owned()]))
+        );
+
+        std::fs::create_dir_all(dir.path().join("cache/v2")).unwrap();
+        let CacheRefs::Unknown(why) = local_blob_refs(&state) else {
+            panic!("entries of another format were ignored")
+        };
+        assert!(why.contains("another format"), "{why}");
+        std::fs::remove_dir(dir.path().join("cache/v2")).unwrap();
+
+        std::fs::write(s.backend.locate(&CacheStore::entry_rel("bb22")), b"garbage").unwrap();
+        let CacheRefs::Unknown(why) = local_blob_refs(&state) else {
+            panic!("a damaged entry was ignored")
+        };
+        assert!(why.contains("bb22"), "{why}");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub(crate) enum Command {
     /// List or fetch the artifacts a run kept.
     #[command(subcommand)]
     Artifacts(ArtifactsCommand),
-    /// List recent runs, newest first, or show one with `runs show RUN`.
+    /// List recent runs, newest first, show one with `runs show RUN`, or prune with `runs gc`.
     Runs(RunsArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -333,6 +333,7 @@ impl RunsArgs {
     pub(crate) fn state(&self) -> &StateArgs {
         match &self.command {
             Some(RunsCommand::Show(show)) => &show.state,
+            Some(RunsCommand::Gc(gc)) => &gc.state,
             None => &self.state,
         }
     }
@@ -342,6 +343,33 @@ impl RunsArgs {
 pub(crate) enum RunsCommand {
     /// Show one run: its facts, parameters and each node's status, attempts, duration and error.
     Show(RunsShowArgs),
+    /// Remove old runs, and the artifact blobs no remaining run or cache entry names.
+    ///
+    /// Give --keep, --older-than or both (then a run goes only when both rules select it).
+    /// Runs still running are never removed. Blobs written within the last hour stay, as a
+    /// run going on may not have recorded them yet; a remote store is not touched.
+    Gc(RunsGcArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("rule").args(["keep", "older_than"]).required(true).multiple(true)
+))]
+pub(crate) struct RunsGcArgs {
+    /// Print what would be removed, and remove nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print what was removed as JSON on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Keep the newest N ended runs of each flow.
+    #[arg(long, value_name = "N")]
+    pub(crate) keep: Option<usize>,
+    /// Remove runs that started more than DURATION ago (e.g. "30d", "12h").
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) older_than: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub(crate) state: StateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -545,6 +573,18 @@ mod tests {
             &[
                 "autowf", "runs", "show", "2026", "--json", "--flow", "f.rhai", "-q",
             ],
+            &["autowf", "runs", "gc", "--keep", "3"],
+            &["autowf", "runs", "gc", "--older-than", "30d", "--dry-run"],
+            &[
+                "autowf",
+                "runs",
+                "gc",
+                "--keep",
+                "0",
+                "--older-than",
+                "1h",
+                "--json",
+            ],
         ];
         for args in ok {
             assert!(Cli::try_parse_from(*args).is_ok(), "{args:?}");
@@ -580,6 +620,18 @@ mod tests {
             (
                 &["autowf", "runs", "-n", "5", "show", "last"],
                 ErrorKind::ArgumentConflict,
+            ),
+            (
+                &["autowf", "runs", "gc", "--dry-run"],
+                ErrorKind::MissingRequiredArgument,
+            ),
+            (
+                &["autowf", "runs", "gc", "--keep", "-1"],
+                ErrorKind::UnknownArgument,
+            ),
+            (
+                &["autowf", "runs", "gc", "--older-than", "a while"],
+                ErrorKind::ValueValidation,
             ),
         ];
         for (args, kind) in bad {

@@ -171,7 +171,7 @@ fn print_entries(out: &mut impl std::io::Write, entries: &[EntryInfo]) {
             e.key.get(..12).unwrap_or(&e.key),
             e.node,
             age,
-            fmt_bytes(e.bytes),
+            super::fmt_bytes(e.bytes),
             e.task,
             e.flow,
         );
@@ -182,16 +182,8 @@ fn print_entries(out: &mut impl std::io::Write, entries: &[EntryInfo]) {
         "{} entr{}, {}",
         entries.len(),
         plural_y(entries.len()),
-        fmt_bytes(total)
+        super::fmt_bytes(total)
     );
-}
-
-fn fmt_bytes(n: u64) -> String {
-    match n {
-        0..1024 => format!("{n} B"),
-        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
-        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
-    }
 }
 
 fn plural_y(n: usize) -> &'static str {

@@ -26,6 +26,16 @@ fn pretty_json(doc: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(doc).expect("invariant: JSON documents serialize")
 }
 
+/// A size as people read it: `512 B`, `1.5 KiB`, `3.2 MiB`, `1.1 GiB`.
+fn fmt_bytes(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} B"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+        _ => format!("{:.1} GiB", n as f64 / 1_073_741_824.0),
+    }
+}
+
 pub(crate) fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // Kept besides the parsed `Cli`: it tells whether a value came from a flag or from the
     // environment, which `autowf config` reports.

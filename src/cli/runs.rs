@@ -1,5 +1,8 @@
 //! `autowf runs` (recent runs, newest first) and `autowf runs show RUN` (one run's facts and
-//! nodes), read from the state directory: each run's `summary.json`, else its journal.
+//! nodes), read from the state directory: each run's `summary.json`, else its journal. And
+//! `autowf runs gc` (in `gc`), which prunes old runs.
+
+mod gc;
 
 use std::io::Write as _;
 
@@ -24,6 +27,11 @@ pub(super) fn runs(
             let matches = matches.subcommand_matches("show").unwrap_or(matches);
             let state = state_dir_of(cli, matches, layers, &show.state)?;
             show_run(&state, &show.run, show.json)
+        }
+        Some(RunsCommand::Gc(gc)) => {
+            let matches = matches.subcommand_matches("gc").unwrap_or(matches);
+            let state = state_dir_of(cli, matches, layers, &gc.state)?;
+            gc::gc_runs(&state, gc)
         }
         None => {
             let state = state_dir_of(cli, matches, layers, &args.state)?;

@@ -26,11 +26,15 @@ use super::atomic::write_atomically;
 use crate::error::Error;
 use blobs::{BlobStore, FsBlobs};
 
+pub(crate) use blobs::stored_blobs;
 pub(crate) use name::{ArtifactName, NameError};
 pub(crate) use staging::anything_staged;
 
 /// Version of the `artifacts.json` format.
 pub(crate) const MANIFEST_SCHEMA: u32 = 1;
+
+/// The manifest's file name in a run directory.
+const MANIFEST_FILE: &str = "artifacts.json";
 
 /// One artifact of a run, as the manifest records it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,31 +157,12 @@ impl RunArtifacts {
     }
 
     fn manifest_path(&self) -> PathBuf {
-        self.run_dir.join("artifacts.json")
+        self.run_dir.join(MANIFEST_FILE)
     }
 
     /// The run's manifest; a run that recorded nothing has an empty one.
     pub(crate) fn manifest(&self) -> Result<Manifest, ArtifactError> {
-        let path = self.manifest_path();
-        let text = match std::fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Ok(Manifest::empty(&self.run_id));
-            }
-            Err(e) => return Err(read_error(&path, e)),
-        };
-        let bad = |why: String| ArtifactError::BadManifest {
-            path: path.clone(),
-            why,
-        };
-        let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
-        if manifest.schema != MANIFEST_SCHEMA {
-            return Err(bad(format!(
-                "schema {} (this autowf reads {MANIFEST_SCHEMA})",
-                manifest.schema
-            )));
-        }
-        Ok(manifest)
+        load_manifest(&self.manifest_path(), &self.run_id)
     }
 
     /// The record of artifact `name`, or an error naming the ones that exist.
@@ -322,6 +307,33 @@ impl RunArtifacts {
             }
         }
     }
+}
+
+/// The manifest of run `run_id` in `state`, read without reaching the blob store (which may
+/// be remote): for `runs gc`, which needs only the digests.
+pub(crate) fn read_manifest(state: &StateDir, run_id: &str) -> Result<Manifest, ArtifactError> {
+    load_manifest(&state.run(run_id).join(MANIFEST_FILE), run_id)
+}
+
+/// The manifest at `path`; none there means an empty one.
+fn load_manifest(path: &Path, run_id: &str) -> Result<Manifest, ArtifactError> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Manifest::empty(run_id)),
+        Err(e) => return Err(read_error(path, e)),
+    };
+    let bad = |why: String| ArtifactError::BadManifest {
+        path: path.to_path_buf(),
+        why,
+    };
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    if manifest.schema != MANIFEST_SCHEMA {
+        return Err(bad(format!(
+            "schema {} (this autowf reads {MANIFEST_SCHEMA})",
+            manifest.schema
+        )));
+    }
+    Ok(manifest)
 }
 
 fn new_record(name: &ArtifactName, node: &str, digest: String, size: u64) -> ArtifactRecord {

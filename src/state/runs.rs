@@ -56,26 +56,46 @@ impl RunStatus {
 
 /// The ids of the runs in `state`, newest first. No `runs/` directory means no runs.
 pub(crate) fn run_ids(state: &StateDir) -> Result<Vec<String>> {
-    let dir = state.runs();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(Error::ReadFile { path: dir, source }),
-    };
     let mut ids = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::ReadFile {
-            path: dir.clone(),
-            source,
-        })?;
+    for entry in super::read_dir_or_empty(&state.runs())? {
         let name = entry.file_name().to_string_lossy().into_owned();
-        // Dot-names are temporary files of atomic writes, not runs.
+        // Dot-names are temporary files of atomic writes, or runs `runs gc` is removing.
         if !name.starts_with('.') && entry.file_type().is_ok_and(|t| t.is_dir()) {
             ids.push(name);
         }
     }
     ids.sort_unstable_by(|a, b| b.cmp(a));
     Ok(ids)
+}
+
+/// When the run `run_id` started, as its id tells (`20261126T174609040-05098`: UTC, to the
+/// millisecond); `None` for a name of another shape.
+pub(crate) fn id_start_time(run_id: &str) -> Option<std::time::SystemTime> {
+    let stamp = run_id.split('-').next()?;
+    let is_stamp = stamp.len() == 18
+        && stamp.is_ascii()
+        && stamp.bytes().enumerate().all(|(i, b)| {
+            if i == 8 {
+                b == b'T'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !is_stamp {
+        return None;
+    }
+    let part = |from: usize, to: usize| &stamp[from..to];
+    let rfc3339 = format!(
+        "{}-{}-{}T{}:{}:{}.{}Z",
+        part(0, 4),
+        part(4, 6),
+        part(6, 8),
+        part(9, 11),
+        part(11, 13),
+        part(13, 15),
+        part(15, 18)
+    );
+    humantime::parse_rfc3339(&rfc3339).ok()
 }
 
 /// The newest run of flow `flow`, as its journal's first line names it: what `--resume`
@@ -355,6 +375,25 @@ mod tests {
         assert_eq!(c.status, RunStatus::Incomplete);
         assert_eq!(c.overview().flow.as_deref(), Some("main"));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn a_run_id_tells_when_the_run_started() {
+        let started = id_start_time("20261126T174609040-05098").unwrap();
+        assert_eq!(
+            humantime::format_rfc3339_millis(started).to_string(),
+            "2026-11-26T17:46:09.040Z"
+        );
+        for other in [
+            "20240502T0900-2",
+            "stray",
+            "",
+            "20261126X174609040-1",
+            "20261126T1746090é-1",
+            "20261399T174609040-1",
+        ] {
+            assert_eq!(id_start_time(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -387,3 +387,379 @@ fn a_killed_run_is_incomplete_and_its_journal_readable() {
     assert_eq!(doc["nodes"][1]["status"], "unfinished");
     assert_eq!(doc["nodes"][1]["attempts"], 1);
 }
+
+/// A flow whose every run stores an artifact of its own (its run id, from a shell command)
+/// and one that all runs share.
+fn reporting_flow(flow: &str) -> String {
+    format!(
+        r#"
+        fn report() {{
+            artifact_write("shared.txt", "the same in every run");
+            let out = artifact_path("report.txt");
+            `printf '{flow} %s' ${{shell_quote(ctx().run_id)}} > ${{shell_quote(out)}}`
+        }}
+        shell_task(report);
+        fn {flow}() {{ report() }}
+        flow({flow});
+        "#
+    )
+}
+
+/// How long before now the blobs of [`pruning`] were (seemingly) written: past gc's grace.
+const LONG_AGO: Duration = Duration::from_secs(2 * 3600);
+
+/// Five runs in one state directory, `alpha`, `beta`, `alpha`, `beta`, `alpha`, with every
+/// blob set back past gc's grace period, plus two blobs no run names: one as old, one new.
+struct Pruning {
+    test: Test,
+    /// Run ids of each flow, oldest first.
+    alpha: Vec<String>,
+    beta: Vec<String>,
+    old_orphan: PathBuf,
+    new_orphan: PathBuf,
+}
+
+impl Pruning {
+    fn new() -> Self {
+        let test = Test::new()
+            .flow("alpha.rhai", &reporting_flow("alpha"))
+            .flow("beta.rhai", &reporting_flow("beta"));
+        let (mut alpha, mut beta) = (Vec::new(), Vec::new());
+        for flow in ["alpha", "beta", "alpha", "beta", "alpha"] {
+            let out = test
+                .clone()
+                .args(["run", &format!("{flow}.rhai"), "--json"])
+                .run();
+            let id = out.code(0).summary().0["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if flow == "alpha" {
+                alpha.push(id)
+            } else {
+                beta.push(id)
+            }
+        }
+        let blobs = test.path().join(".autowf/artifacts/blobs");
+        let orphan = |c: &str| blobs.join(format!("{c}{c}")).join(c.repeat(64));
+        let (old_orphan, new_orphan) = (orphan("a"), orphan("b"));
+        for path in [&old_orphan, &new_orphan] {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "no run names this").unwrap();
+        }
+        for blob in files_under(&blobs) {
+            if blob != new_orphan {
+                set_back(&blob, LONG_AGO);
+            }
+        }
+        Self {
+            test,
+            alpha,
+            beta,
+            old_orphan,
+            new_orphan,
+        }
+    }
+
+    fn gc(&self, args: &[&str]) -> Output {
+        self.test.clone().args(["runs", "gc"]).args(args).run()
+    }
+
+    /// The runs `--keep 1` removes, oldest first per flow.
+    fn doomed(&self) -> Vec<&str> {
+        let (alpha, beta) = (&self.alpha, &self.beta);
+        vec![&alpha[0], &alpha[1], &beta[0]]
+            .into_iter()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The file `name` in run `run_id`'s directory.
+    fn run_file(&self, run_id: &str, name: &str) -> PathBuf {
+        self.test
+            .path()
+            .join(".autowf/runs")
+            .join(run_id)
+            .join(name)
+    }
+
+    /// The blob of run `run_id`'s artifact `name`, from its manifest.
+    fn blob_of(&self, run_id: &str, name: &str) -> PathBuf {
+        let manifest = self.run_file(run_id, "artifacts.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(manifest).unwrap()).unwrap();
+        let digest = doc["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("run `{run_id}` has no `{name}`: {doc:#}"))["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.test
+            .path()
+            .join(".autowf/artifacts/blobs")
+            .join(&digest[..2])
+            .join(digest)
+    }
+
+    /// The names in `.autowf/runs/`, dot-names included, sorted.
+    fn run_dir_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.test.path().join(".autowf/runs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// Every file below `dir`, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Sets a file's modification time `by` into the past.
+fn set_back(path: &Path, by: Duration) {
+    let file = std::fs::File::options().append(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - by)
+        .unwrap();
+}
+
+#[test]
+fn runs_gc_keeps_the_newest_runs_of_each_flow_and_the_blobs_they_name() {
+    let p = Pruning::new();
+    let gone_blobs: Vec<PathBuf> = p
+        .doomed()
+        .iter()
+        .map(|id| p.blob_of(id, "report.txt"))
+        .collect();
+    let shared = p.blob_of(&p.alpha[2], "shared.txt");
+
+    let out = p.gc(&["--keep", "1"]);
+    out.code(0).stdout_is("");
+    for id in &p.alpha[..2] {
+        out.stderr_line(&["removed run `", id, "` (alpha, ", "s old)"]);
+    }
+    out.stderr_line(&["removed run `", &p.beta[0], "` (beta, "]);
+    // Three runs' own reports and the old orphan; the shared blob stays.
+    out.stderr_line(&["removed 3 runs and 4 blobs, freed ", " KiB"]);
+
+    let mut kept = vec![p.alpha[2].clone(), p.beta[1].clone()];
+    kept.sort();
+    assert_eq!(p.run_dir_names(), kept, "no `.gc-` directory is left");
+    for blob in &gone_blobs {
+        assert!(!blob.exists(), "{} is still there", blob.display());
+    }
+    assert!(!p.old_orphan.exists(), "an unnamed old blob stays");
+    assert!(p.new_orphan.exists(), "a blob within the grace went");
+    assert!(shared.exists(), "a blob the kept runs name went");
+    for (id, name, content) in [
+        (&p.alpha[2], "report.txt", format!("alpha {}", p.alpha[2])),
+        (&p.beta[1], "report.txt", format!("beta {}", p.beta[1])),
+        (
+            &p.alpha[2],
+            "shared.txt",
+            "the same in every run".to_owned(),
+        ),
+    ] {
+        p.test
+            .clone()
+            .args(["artifacts", "get", id, name])
+            .run()
+            .code(0)
+            .stdout_is(&content);
+    }
+
+    p.gc(&["--keep", "1"])
+        .code(0)
+        .stderr_is("removed 0 runs and 0 blobs, freed 0 B\n");
+}
+
+#[test]
+fn runs_gc_dry_run_says_what_would_go_and_removes_nothing() {
+    let p = Pruning::new();
+    let before = files_under(&p.test.path().join(".autowf"));
+    let out = p.gc(&["--keep", "1", "--dry-run"]);
+    out.code(0).stdout_is("");
+    for id in p.doomed() {
+        out.stderr_line(&["would remove run `", id, "` ("]);
+    }
+    out.stderr_line(&["would remove 3 runs and 4 blobs, freeing "])
+        .stderr_lacks(&p.alpha[2])
+        .stderr_lacks(&p.beta[1]);
+    assert_eq!(files_under(&p.test.path().join(".autowf")), before);
+}
+
+#[test]
+fn runs_gc_json_lists_the_runs_and_blobs_with_their_sizes() {
+    let p = Pruning::new();
+    let out = p.gc(&["--keep", "1", "--json"]);
+    out.code(0).stderr_is("");
+    let doc = out.stdout_json();
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["dry_run"], false);
+    assert_eq!(doc["blobs_skipped"], Value::Null);
+    assert_eq!(doc["remote_store"], Value::Null);
+    assert!(
+        doc["state_dir"].as_str().unwrap().ends_with(".autowf"),
+        "{doc:#}"
+    );
+    let runs = doc["runs"].as_array().unwrap();
+    let mut ids: Vec<&str> = runs.iter().map(|r| r["run_id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    let mut doomed = p.doomed();
+    doomed.sort_unstable();
+    assert_eq!(ids, doomed);
+    for run in runs {
+        assert!(["alpha", "beta"].contains(&run["flow"].as_str().unwrap()));
+        assert!(run["started"].as_str().unwrap().ends_with('Z'), "{run}");
+        assert!(run["bytes"].as_u64().unwrap() > 0, "{run}");
+    }
+    let blobs = doc["blobs"].as_array().unwrap();
+    assert_eq!(blobs.len(), 4, "{doc:#}");
+    assert!(blobs.iter().any(|b| b["digest"] == "a".repeat(64)));
+    assert!(blobs.iter().all(|b| b["digest"] != "b".repeat(64)));
+    let sum = |list: &[Value]| {
+        list.iter()
+            .map(|x| x["bytes"].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let bytes = &doc["bytes"];
+    assert_eq!(bytes["runs"], sum(runs));
+    assert_eq!(bytes["blobs"], sum(blobs));
+    assert_eq!(bytes["total"].as_u64(), Some(sum(runs) + sum(blobs)));
+    assert_eq!(doc["leftovers"], serde_json::json!([]));
+}
+
+#[test]
+fn runs_gc_without_keep_or_older_than_is_a_usage_error() {
+    let p = Pruning::new();
+    for args in [&[][..], &["--dry-run", "--json"]] {
+        p.gc(args)
+            .code(2)
+            .stdout_is("")
+            .stderr_contains("--keep <N>|--older-than <DURATION>");
+    }
+    p.gc(&["--older-than", "soon"]).code(2);
+    assert_eq!(p.run_dir_names().len(), 5);
+}
+
+#[test]
+fn runs_gc_keeps_every_blob_when_a_manifest_cannot_be_read() {
+    let p = Pruning::new();
+    std::fs::write(p.run_file(&p.alpha[2], "artifacts.json"), "{ torn").unwrap();
+    p.gc(&["--keep", "1"])
+        .code(0)
+        .stderr_contains(&format!(
+            "no artifact blob was removed: the artifact manifest of run `{}` cannot be read",
+            p.alpha[2]
+        ))
+        .stderr_line(&["removed 3 runs and 0 blobs, freed "]);
+    assert!(p.old_orphan.exists());
+}
+
+#[test]
+fn runs_gc_that_cannot_read_a_run_removes_nothing_and_exits_3() {
+    let p = Pruning::new();
+    let summary = p.run_file(&p.beta[0], "summary.json");
+    std::fs::remove_file(&summary).unwrap();
+    std::fs::create_dir(&summary).unwrap();
+    p.gc(&["--keep", "1"])
+        .code(3)
+        .stderr_contains("error: cannot read `")
+        .stderr_lacks("removed");
+    assert_eq!(p.run_dir_names().len(), 5);
+}
+
+/// A run directory as a run of `flow` that started at the time in `run_id` leaves it, by
+/// process `pid`, without an end; or, with no flow, an empty directory.
+fn fake_run(state: &Path, run_id: &str, flow: Option<&str>, pid: u32) {
+    let dir = state.join("runs").join(run_id);
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Some(flow) = flow {
+        let started = format!(
+            "{}-{}-{}T{}:{}:{}.{}Z",
+            &run_id[0..4],
+            &run_id[4..6],
+            &run_id[6..8],
+            &run_id[9..11],
+            &run_id[11..13],
+            &run_id[13..15],
+            &run_id[15..18]
+        );
+        let line = serde_json::json!({
+            "schema": 1, "event": "run_started", "run_id": run_id, "flow": flow,
+            "file": "/f.rhai", "params": {}, "pid": pid, "started": started,
+            "autowf_version": "0.1.0",
+        });
+        std::fs::write(dir.join("journal.jsonl"), format!("{line}\n")).unwrap();
+    }
+}
+
+#[test]
+fn runs_gc_older_than_goes_by_start_time_and_spares_running_runs() {
+    let test = Test::new().flow("alpha.rhai", &reporting_flow("alpha"));
+    let recent = test.clone().args(["run", "alpha.rhai", "--json"]).run();
+    let recent = recent.code(0).summary().0["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let state = test.path().join(".autowf");
+    // A pid beyond the kernel's limit is never alive; this test's own pid is.
+    fake_run(
+        &state,
+        "20200101T000000000-00001",
+        Some("alpha"),
+        2_147_483_647,
+    );
+    fake_run(
+        &state,
+        "20200102T000000000-00001",
+        Some("alpha"),
+        std::process::id(),
+    );
+    fake_run(&state, "20200103T000000000-00001", None, 0);
+    std::fs::create_dir_all(state.join("runs/.gc-20190101T000000000-00001/logs")).unwrap();
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(state.join("runs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // `--keep` has no flow to count a run in whose journal is missing: it stays, with a word.
+    test.clone()
+        .args(["runs", "gc", "--keep", "5", "--dry-run"])
+        .run()
+        .code(0)
+        .stderr_contains("run `20200103T000000000-00001` was kept: its journal names no flow")
+        .stderr_line(&["would remove `.gc-20190101T000000000-00001` (left by an interrupted gc)"])
+        .stderr_line(&["would remove 0 runs and 0 blobs"]);
+
+    let out = test
+        .clone()
+        .args(["runs", "gc", "--older-than", "30d"])
+        .run();
+    out.code(0)
+        .stderr_line(&["removed run `20200101T000000000-00001` (alpha, ", "d old)"])
+        .stderr_line(&[
+            "removed run `20200103T000000000-00001` (no flow, ",
+            "d old)",
+        ])
+        .stderr_line(&["removed `.gc-20190101T000000000-00001`"])
+        .stderr_line(&["removed 2 runs and "]);
+    assert_eq!(names(), [String::from("20200102T000000000-00001"), recent]);
+}

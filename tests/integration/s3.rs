@@ -361,6 +361,59 @@ fn cache_rm_and_gc_act_on_the_remote_store() {
 }
 
 #[test]
+fn runs_gc_prunes_local_runs_and_leaves_the_remote_blobs_alone() {
+    let Some(moto) = Moto::start() else { return };
+    let host = moto.host().flow(
+        "main.rhai",
+        r#"
+        fn report() { artifact_write("run.txt", ctx().run_id); 1 }
+        task(report);
+        fn main() { report() }
+        flow(main);
+        "#,
+    );
+    let mut blobs = Vec::new();
+    for _ in 0..2 {
+        host.clone().args(["run", "main.rhai"]).run().code(0);
+        let ls = host
+            .clone()
+            .args(["artifacts", "ls", "last", "--json"])
+            .run();
+        let digest = ls.code(0).stdout_json()["artifacts"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        blobs.push(format!(
+            "/{BUCKET}/team/artifacts/blobs/{}/{digest}",
+            &digest[..2]
+        ));
+    }
+    let out = host.clone().args(["runs", "gc", "--keep", "1"]).run();
+    out.code(0)
+        .stderr_contains(&format!(
+            "note: only local files were pruned; blobs in the remote store `{STORE}` are not collected"
+        ))
+        .stderr_line(&["removed 1 run and 0 blobs, freed "]);
+    let runs = std::fs::read_dir(host.path().join(".autowf/runs")).unwrap();
+    assert_eq!(runs.count(), 1);
+    // The removed run's blob is still in the store, and the kept run's artifact readable.
+    for blob in &blobs {
+        assert_eq!(moto.http("GET", blob, b"").0, 200, "{blob}");
+    }
+    host.clone()
+        .args(["artifacts", "get", "last", "run.txt"])
+        .run()
+        .code(0);
+    let doc = host
+        .clone()
+        .args(["runs", "gc", "--keep", "1", "--json"])
+        .run()
+        .code(0)
+        .stdout_json();
+    assert_eq!(doc["remote_store"], STORE);
+}
+
+#[test]
 fn an_unreachable_store_stops_the_run_before_anything_runs() {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

@@ -6,9 +6,11 @@ use std::fmt::Debug;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use super::{ArtifactError, copy_hashing, read_error, write_error};
-use crate::state::AtomicFile;
+use crate::error::Error;
+use crate::state::{AtomicFile, StateDir, read_dir_or_empty};
 
 /// The operations `RunArtifacts` needs on blobs.
 pub(crate) trait BlobStore: Send + Sync + Debug {
@@ -43,6 +45,7 @@ impl BlobStore for FsBlobs {
         let (digest, size) = copy_hashing(content, source, &mut tmp, &self.dir)?;
         let path = self.locate(&digest);
         if path.is_file() {
+            touch(&path);
             return Ok((digest, size));
         }
         let dir = path.parent().expect("invariant: a blob path has a parent");
@@ -64,6 +67,59 @@ impl BlobStore for FsBlobs {
     fn locate(&self, digest: &str) -> PathBuf {
         self.dir.join(blob_rel(digest))
     }
+}
+
+/// Sets a blob's modification time to now, so that `runs gc`, which spares blobs modified
+/// within its grace period, cannot delete a blob that is being recorded again under a new
+/// name before the manifest says so. Best effort: at worst an older blob looks older.
+fn touch(path: &Path) {
+    if let Ok(file) = File::open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// A blob in the local store, as `runs gc` weighs it.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredBlob {
+    pub(crate) digest: String,
+    pub(crate) path: PathBuf,
+    pub(crate) bytes: u64,
+    /// `None` when the file system cannot tell.
+    pub(crate) modified: Option<SystemTime>,
+}
+
+/// Every blob in the local store of `state`, by digest. Only files named as blobs are listed
+/// (`ab/ab…` with 64 lowercase hex digits): temporary files of writes in progress and
+/// anything else stay out of it. No blob directory means no blobs.
+pub(crate) fn stored_blobs(state: &StateDir) -> Result<Vec<StoredBlob>, Error> {
+    let dir = state.blobs();
+    let mut blobs = Vec::new();
+    for shard in read_dir_or_empty(&dir)? {
+        let is_shard = shard.file_name().to_str().is_some_and(|n| is_hex(n, 2))
+            && shard.file_type().is_ok_and(|t| t.is_dir());
+        if !is_shard {
+            continue;
+        }
+        let prefix = shard.file_name().to_string_lossy().into_owned();
+        for file in read_dir_or_empty(&shard.path())? {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = file.metadata() else { continue };
+            if is_hex(&name, 64) && name.starts_with(&prefix) && meta.is_file() {
+                blobs.push(StoredBlob {
+                    digest: name,
+                    path: file.path(),
+                    bytes: meta.len(),
+                    modified: meta.modified().ok(),
+                });
+            }
+        }
+    }
+    blobs.sort_by(|a, b| a.digest.cmp(&b.digest));
+    Ok(blobs)
+}
+
+fn is_hex(name: &str, len: usize) -> bool {
+    name.len() == len && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// `<prefix>/artifacts/blobs/<2 hex>/<64 hex>` in a remote object store, written create-only.
