@@ -8,16 +8,18 @@
 //! local file system's calls do).
 
 use std::collections::HashMap;
+use std::fs::File;
 use std::future::Future;
-use std::io;
+use std::io::{self, Seek as _};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use futures_util::TryStreamExt as _;
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload, RetryConfig,
+    ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload, RetryConfig, WriteMultipart,
 };
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::RemoteUrl;
 
@@ -26,6 +28,19 @@ use super::RemoteUrl;
 const MAX_RETRIES: usize = 3;
 /// No request is retried after this long.
 const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The part size of a multipart upload: S3 wants at least 5 MiB in every part but the last.
+const PART_SIZE: u64 = 16 * 1024 * 1024;
+/// S3 takes at most this many parts, so objects above 160 GiB get larger parts.
+const MAX_PARTS: u64 = 10_000;
+/// Parts sent at once. Counting the one being read, at most this many parts are in memory:
+/// 48 MiB for any object up to 160 GiB.
+const PARTS_IN_FLIGHT: usize = 3;
+
+/// Where a transfer between a local file and the store failed.
+enum Transfer {
+    Local(io::Error),
+    Remote(object_store::Error),
+}
 
 /// A connection to one remote store.
 #[derive(Debug)]
@@ -88,6 +103,16 @@ impl Remote {
         io::Error::new(kind, format!("{}: {e}", self.url.url_of(rel)))
     }
 
+    fn transfer_error(&self, rel: &str, e: Transfer) -> io::Error {
+        match e {
+            Transfer::Remote(e) => self.error(rel, e),
+            // The caller's message names the object already.
+            Transfer::Local(e) => {
+                io::Error::new(e.kind(), format!("its local temporary copy: {e}"))
+            }
+        }
+    }
+
     /// Fails unless the store answers a listing of the prefix: checked before a run starts.
     pub(crate) fn probe(&self) -> io::Result<()> {
         let store = self.store.clone();
@@ -110,6 +135,62 @@ impl Remote {
         })?;
         got.map(|b| b.map(|b| b.to_vec()))
             .map_err(|e| self.error(rel, e))
+    }
+
+    /// Streams object `rel` into `file`, which should be empty; `false` when there is no such
+    /// object. Only the chunk in transit is held in memory.
+    pub(crate) fn get_to_file(&self, rel: &str, file: &File) -> io::Result<bool> {
+        let store = self.store.clone();
+        let path = self.path(rel);
+        let out = file.try_clone()?;
+        let got = wait(async move {
+            let mut body = match store.get(&path).await {
+                Ok(found) => found.into_stream(),
+                Err(object_store::Error::NotFound { .. }) => return Ok(false),
+                Err(e) => return Err(Transfer::Remote(e)),
+            };
+            let mut out = tokio::fs::File::from_std(out);
+            while let Some(chunk) = body.try_next().await.map_err(Transfer::Remote)? {
+                out.write_all(&chunk).await.map_err(Transfer::Local)?;
+            }
+            // Waits for the last write, which tokio runs on another thread.
+            out.flush().await.map_err(Transfer::Local)?;
+            Ok(true)
+        })?;
+        got.map_err(|e| self.transfer_error(rel, e))
+    }
+
+    /// Writes the whole of `file` to `rel` with a multipart upload, streamed from the file a
+    /// few parts at a time; an upload that fails is aborted, so that no parts are left behind
+    /// in the store. A reader sees no object until the upload completes, then the whole one.
+    ///
+    /// Unlike [`Remote::put`], this cannot be create-only: object_store's multipart uploads
+    /// take no put mode, and not every S3-compatible store offers a conditional completion.
+    /// The caller must make sure that any two writers of `rel` write the same bytes, as a
+    /// content-addressed name does.
+    pub(crate) fn put_file_multipart(&self, rel: &str, file: &File) -> io::Result<()> {
+        let store = self.store.clone();
+        let path = self.path(rel);
+        let mut from = file.try_clone()?;
+        from.rewind()?;
+        let part_size = PART_SIZE.max(from.metadata()?.len().div_ceil(MAX_PARTS));
+        let part_size = usize::try_from(part_size).map_err(io::Error::other)?;
+        let sent = wait(async move {
+            let upload = store.put_multipart(&path).await.map_err(Transfer::Remote)?;
+            let mut parts = WriteMultipart::new_with_chunk_size(upload, part_size);
+            let mut from = tokio::fs::File::from_std(from);
+            match send_parts(&mut parts, &mut from, part_size).await {
+                // `finish` aborts the upload itself when it fails.
+                Ok(()) => parts.finish().await.map(drop).map_err(Transfer::Remote),
+                Err(e) => {
+                    // The first error is the one to report; parts that even the abort
+                    // leaves behind are for the bucket's lifecycle rule.
+                    let _ = parts.abort().await;
+                    Err(e)
+                }
+            }
+        })?;
+        sent.map_err(|e| self.transfer_error(rel, e))
     }
 
     /// Writes `rel`: with `create_only`, an existing object is kept (and reported as such),
@@ -183,6 +264,40 @@ impl Remote {
         rels.sort();
         Ok(rels)
     }
+}
+
+/// Hands `from` to `parts` in parts of `part_size` bytes, waiting while
+/// [`PARTS_IN_FLIGHT`] are being sent.
+async fn send_parts(
+    parts: &mut WriteMultipart,
+    from: &mut tokio::fs::File,
+    part_size: usize,
+) -> Result<(), Transfer> {
+    loop {
+        parts
+            .wait_for_capacity(PARTS_IN_FLIGHT)
+            .await
+            .map_err(Transfer::Remote)?;
+        let part = read_part(from, part_size).await.map_err(Transfer::Local)?;
+        if part.is_empty() {
+            return Ok(());
+        }
+        parts.put(part.into());
+    }
+}
+
+/// The next `size` bytes of `from`, fewer only at its end.
+async fn read_part(from: &mut tokio::fs::File, size: usize) -> io::Result<Vec<u8>> {
+    let mut part = vec![0; size];
+    let mut filled = 0;
+    while filled < size {
+        match from.read(&mut part[filled..]).await? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    part.truncate(filled);
+    Ok(part)
 }
 
 /// Runs `future` on the remote store's runtime and waits for it on this thread.

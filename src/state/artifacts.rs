@@ -144,7 +144,10 @@ impl RunArtifacts {
     pub(crate) fn new(state: &StateDir, run_id: &str) -> Self {
         let blobs: Arc<dyn BlobStore> = match state.remote() {
             #[cfg(feature = "s3")]
-            Some(url) => Arc::new(blobs::RemoteBlobs { url: url.clone() }),
+            Some(url) => Arc::new(blobs::RemoteBlobs {
+                url: url.clone(),
+                spool: state.run(run_id),
+            }),
             #[cfg(not(feature = "s3"))]
             Some(url) => url.unreachable(),
             None => Arc::new(FsBlobs { dir: state.blobs() }),

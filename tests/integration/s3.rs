@@ -74,6 +74,26 @@ impl Moto {
 
     /// One HTTP request to the server: its status and body.
     fn http(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let (status, _, body) = self.exchange(method, path, body);
+        (status, body)
+    }
+
+    /// The size and ETag of object `path`, from a HEAD request; `None` when there is none.
+    fn object_meta(&self, path: &str) -> Option<(u64, String)> {
+        let (status, head, _) = self.exchange("HEAD", path, b"");
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (key, value) = l.split_once(':')?;
+                key.eq_ignore_ascii_case(name)
+                    .then(|| value.trim().trim_matches('"').to_owned())
+            })
+        };
+        let size = header("content-length")?.parse().ok()?;
+        (status == 200).then(|| (size, header("etag").unwrap_or_default()))
+    }
+
+    /// One HTTP request to the server: its status, response head and body.
+    fn exchange(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, String) {
         let mut stream = TcpStream::connect(&self.address).expect("connect to moto");
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {AUTHORIZATION}\r\n\
@@ -92,11 +112,8 @@ impl Moto {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_owned();
-        (status, body)
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        (status, head.to_owned(), body.to_owned())
     }
 
     /// A test directory (one "host") whose runs use this server's bucket as their store.
@@ -243,6 +260,75 @@ fn artifacts_round_trip_through_the_remote_store() {
         .run()
         .code(3)
         .stderr_contains("no longer matches its digest");
+}
+
+/// `seq 1 3000000`: 22,888,896 bytes, above the single-PUT limit and the 16 MiB part size,
+/// and no two parts alike.
+const BIG_FLOW: &str = r#"
+    fn big() {
+        let out = artifact_path("model.bin");
+        let copy = artifact_path("copy/model.bin");
+        `seq 1 3000000 > ${shell_quote(out)} && cp ${shell_quote(out)} ${shell_quote(copy)}`
+    }
+    shell_task(big, #{ cache_ttl: "forever" });
+    fn main() { big() }
+    flow(main);
+"#;
+
+/// The names in the run directory of `host`'s only run that look like temporary files.
+fn leftover_temporaries(host: &Test) -> Vec<String> {
+    let runs = host.path().join(".autowf/runs");
+    let run = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap();
+    std::fs::read_dir(run.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn a_blob_above_the_single_put_limit_goes_up_in_parts_and_comes_back_whole() {
+    let Some(moto) = Moto::start() else { return };
+    let expected: String = (1..=3_000_000).map(|i| format!("{i}\n")).collect();
+    let digest = blake3::hash(expected.as_bytes()).to_hex().to_string();
+    let first = moto.host().flow("main.rhai", BIG_FLOW);
+    first.clone().args(["run", "main.rhai"]).run().code(0);
+    let ls = first.clone().args(["artifacts", "ls", "--json"]).run();
+    let records = ls.code(0).stdout_json()["artifacts"].clone();
+    assert_eq!(records.as_array().map(Vec::len), Some(2), "{records}");
+    for record in records.as_array().unwrap() {
+        assert_eq!(record["digest"], digest.as_str(), "{record}");
+        assert_eq!(record["size"], expected.len(), "{record}");
+    }
+    let blob = format!("/{BUCKET}/team/artifacts/blobs/{}/{digest}", &digest[..2]);
+    let (size, etag) = moto.object_meta(&blob).expect("the blob is in the bucket");
+    assert_eq!(size, expected.len() as u64);
+    // A multipart object's ETag ends with its number of parts.
+    assert!(etag.ends_with("-2"), "not a two-part upload: {etag}");
+    let (status, uploads) = moto.http("GET", &format!("/{BUCKET}?uploads"), b"");
+    assert_eq!(status, 200);
+    assert!(
+        !uploads.contains("<Upload>"),
+        "unfinished uploads: {uploads}"
+    );
+
+    // A second host takes the cached result, and with it the artifact, from the store.
+    let second = moto.host().flow("main.rhai", BIG_FLOW);
+    let out = second.clone().args(["run", "main.rhai"]).run();
+    out.code(0).stderr_contains("1 cached");
+    second
+        .clone()
+        .args(["artifacts", "get", "last", "model.bin", "-o", "got.bin"])
+        .run()
+        .code(0);
+    let got = std::fs::read(second.path().join("got.bin")).unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(blake3::hash(&got).to_hex().as_str(), digest);
+    // The blobs went through temporary files in the run directories, and none is left.
+    for host in [&first, &second] {
+        assert_eq!(leftover_temporaries(host), Vec::<String>::new());
+        assert!(!host.path().join(".autowf/artifacts").exists());
+    }
 }
 
 #[test]

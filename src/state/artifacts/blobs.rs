@@ -1,10 +1,12 @@
 //! Where artifact bytes live: content-addressed blobs in the state directory, or (feature
-//! `s3`) in a remote object store. Either way a blob is written once under its blake3 digest
-//! and never rewritten, so writers on several hosts cannot disagree about it.
+//! `s3`) in a remote object store. Either way a blob is named by its blake3 digest, so writers
+//! on several hosts cannot disagree about it: any two writers of a name write the same bytes.
 
 use std::fmt::Debug;
 use std::fs::File;
 use std::io::Read;
+#[cfg(feature = "s3")]
+use std::io::Seek as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -122,13 +124,22 @@ fn is_hex(name: &str, len: usize) -> bool {
     name.len() == len && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// `<prefix>/artifacts/blobs/<2 hex>/<64 hex>` in a remote object store, written create-only.
-/// A blob is held in memory while it is hashed and sent.
+/// `<prefix>/artifacts/blobs/<2 hex>/<64 hex>` in a remote object store. A blob passes
+/// through a temporary file on its way in and out; a large one is never in memory whole.
 #[cfg(feature = "s3")]
 #[derive(Debug)]
 pub(crate) struct RemoteBlobs {
     pub(super) url: crate::remote::RemoteUrl,
+    /// Where the temporary files go: the run's directory, on the local disk that already
+    /// holds the files the run stages (the system's temporary directory may be in memory).
+    pub(super) spool: PathBuf,
 }
+
+/// Blobs up to this size are sent in one create-only PUT, read into memory first: a single
+/// request, and the store itself keeps the first of two writers. Larger ones go in a
+/// multipart upload, which holds only a few parts in memory at a time.
+#[cfg(feature = "s3")]
+const SINGLE_PUT_MAX: u64 = 8 * 1024 * 1024;
 
 #[cfg(feature = "s3")]
 impl RemoteBlobs {
@@ -139,30 +150,60 @@ impl RemoteBlobs {
     fn remote(&self, digest: &str) -> Result<std::sync::Arc<crate::remote::Remote>, ArtifactError> {
         crate::remote::Remote::connect(&self.url).map_err(|e| read_error(&self.locate(digest), e))
     }
+
+    /// A new temporary file without a name: the kernel frees it once it is closed, whether
+    /// the transfer succeeded, failed or the process died.
+    fn spool_file(&self) -> Result<File, ArtifactError> {
+        std::fs::create_dir_all(&self.spool).map_err(|e| write_error(&self.spool, e))?;
+        tempfile::tempfile_in(&self.spool).map_err(|e| write_error(&self.spool, e))
+    }
 }
 
 #[cfg(feature = "s3")]
 impl BlobStore for RemoteBlobs {
+    /// The bytes go to a temporary file first, since the digest, and so the blob's name, is
+    /// known only at the end.
     fn store(&self, content: &mut dyn Read, source: &Path) -> Result<(String, u64), ArtifactError> {
-        let mut bytes = Vec::new();
-        let (digest, size) = copy_hashing(content, source, &mut bytes, Path::new("<memory>"))?;
+        let mut spooled = self.spool_file()?;
+        let (digest, size) = copy_hashing(content, source, &mut spooled, &self.spool)?;
+        let rel = Self::rel(&digest);
         let remote = self.remote(&digest)?;
-        remote
-            .put(&Self::rel(&digest), bytes, true)
-            .map_err(|e| write_error(&self.locate(&digest), e))?;
+        let failed = |e| write_error(&self.locate(&digest), e);
+        if size <= SINGLE_PUT_MAX {
+            let mut bytes = Vec::new();
+            spooled
+                .rewind()
+                .and_then(|()| spooled.read_to_end(&mut bytes))
+                .map_err(|e| read_error(&self.spool, e))?;
+            remote.put(&rel, bytes, true).map_err(failed)?;
+        } else if !remote.exists(&rel).map_err(failed)? {
+            // Not create-only, but the name is the digest of the bytes: a concurrent writer
+            // of the same name writes the same bytes, and S3 shows a multipart object only
+            // once it is complete.
+            remote.put_file_multipart(&rel, &spooled).map_err(failed)?;
+        }
         Ok((digest, size))
     }
 
+    /// The blob is downloaded to a temporary file, which goes away with the reader.
     fn open(&self, digest: &str) -> Result<Box<dyn Read>, ArtifactError> {
         let path = self.locate(digest);
-        match self.remote(digest)?.get(&Self::rel(digest)) {
-            Ok(Some(bytes)) => Ok(Box::new(std::io::Cursor::new(bytes))),
-            Ok(None) => Err(read_error(
-                &path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "the blob is gone"),
-            )),
-            Err(e) => Err(read_error(&path, e)),
+        let mut spooled = self.spool_file()?;
+        match self
+            .remote(digest)?
+            .get_to_file(&Self::rel(digest), &spooled)
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(read_error(
+                    &path,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "the blob is gone"),
+                ));
+            }
+            Err(e) => return Err(read_error(&path, e)),
         }
+        spooled.rewind().map_err(|e| read_error(&self.spool, e))?;
+        Ok(Box::new(spooled))
     }
 
     fn exists(&self, digest: &str) -> Result<bool, ArtifactError> {
