@@ -23,9 +23,18 @@ pub(super) fn execute(cli: Cli, matches: &clap::ArgMatches, layers: &Layers) -> 
     match &cli.command {
         Command::Run(args) => super::run::run(&cli, args, sub("run"), layers),
         Command::Config(args) => config(&cli, args, sub("config"), layers),
-        Command::Describe(args) => describe(args, layers),
-        Command::List(args) => list(args, layers),
-        Command::ExportDot(args) => export_dot(args, layers),
+        Command::Describe(args) => {
+            crate::secrets::inspect_only();
+            describe(args, layers)
+        }
+        Command::List(args) => {
+            crate::secrets::inspect_only();
+            list(args, layers)
+        }
+        Command::ExportDot(args) => {
+            crate::secrets::inspect_only();
+            export_dot(args, layers)
+        }
         Command::Artifacts(args) => {
             super::artifacts::artifacts(&cli, args, sub("artifacts"), layers)
         }
@@ -93,7 +102,6 @@ fn read_params_file(
     }
 }
 
-/// Loads `file`, picks the flow, binds params and builds the validated graph.
 /// The directory whose configuration applies to a flow file: the file's own.
 pub(super) fn config_dir_of(file: &Path) -> &Path {
     file.parent()
@@ -107,6 +115,7 @@ fn load_script(file: &Path) -> Result<Script> {
     Script::load_with(file, &layers.task_defaults())
 }
 
+/// Loads `file`, picks the flow, binds params and builds the validated graph.
 pub(super) fn build_graph(
     file: &Path,
     flow: Option<&str>,

@@ -136,6 +136,17 @@ type Memo = Arc<OnceLock<Result<Secret, SecretError>>>;
 /// Each name resolved once per process (a run, or one worker's task call).
 static RESOLVED: Mutex<Option<HashMap<String, Memo>>> = Mutex::new(None);
 
+/// Set by the commands that only show a flow (`list`, `describe`, `export-dot`).
+static ONLY_INSPECTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on `secret("NAME")` names a secret without asking any provider: the commands
+/// that only show a flow's shape work where its secrets are not available (a docs job, a
+/// laptop), and never run a `command` provider. Nothing runs in such a process, so the stand-in
+/// value is never used.
+pub(crate) fn inspect_only() {
+    ONLY_INSPECTING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The providers `secret(...)` uses from now on; forgets what was resolved before.
 pub(crate) fn configure(providers: Vec<Provider>) {
     *PROVIDERS.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(providers));
@@ -163,6 +174,12 @@ pub(crate) fn default_providers() -> Vec<Provider> {
 pub(crate) fn resolve(name: &str) -> Result<Secret, SecretError> {
     if !is_valid_name(name) {
         return Err(SecretError::InvalidName(name.to_owned()));
+    }
+    if ONLY_INSPECTING.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(Secret {
+            name: name.into(),
+            value: "(not looked up)".into(),
+        });
     }
     let memo = {
         let mut all = RESOLVED.lock().unwrap_or_else(PoisonError::into_inner);

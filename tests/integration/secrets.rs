@@ -146,6 +146,43 @@ fn a_command_past_its_timeout_fails_the_lookup_instead_of_hanging_the_run() {
 }
 
 #[test]
+fn list_describe_and_export_dot_show_a_flow_without_looking_its_secrets_up() {
+    let test = Test::new()
+        .file(
+            "autowf.toml",
+            "[[secrets]]\nprovider = \"command\"\ncommand = \"touch looked-up; echo value-of-{name}\"\n",
+        )
+        .flow(
+            "main.rhai",
+            r#"
+            fn publish(v) { `./publish.sh ${v}` }
+            shell_task(publish, #{ env: #{ TOKEN: secret("REGISTRY_TOKEN") } });
+            fn main() { publish(secret("VERSION_KEY").name) }
+            flow(main);
+            "#,
+        );
+    for args in [
+        vec!["list", "main.rhai"],
+        vec!["describe", "main.rhai"],
+        vec!["describe", "main.rhai", "--format", "json"],
+        vec!["export-dot", "main.rhai"],
+    ] {
+        test.clone()
+            .args(args)
+            .run()
+            .code(0)
+            .stderr_lacks("secret")
+            .no_file("looked-up");
+    }
+    // A run looks them up, through the provider.
+    test.clone()
+        .args(["run", "main.rhai", "--dry-run"])
+        .run()
+        .code(0);
+    assert!(test.path().join("looked-up").exists());
+}
+
+#[test]
 fn providers_are_tried_in_order() {
     let test = Test::new()
         .file(
