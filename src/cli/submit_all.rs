@@ -11,10 +11,9 @@ use crate::executor::{SubmittedJob, check_slurm_tools, submit_all, submit_all_re
 use crate::redact;
 use crate::script::{ExecutorKind, FlowBuild, FlowSpec, Script};
 use crate::state::journal::{JOURNAL_FILE, JournalWriter, RunFacts};
+use crate::state::runs::JOBS_FILE;
 use crate::state::write_atomically;
 
-/// The file in the run directory that lists the submitted jobs (the stdout document).
-pub(crate) const JOBS_FILE: &str = "jobs.json";
 /// The version of the stdout document and `jobs.json`.
 const SCHEMA: u32 = 1;
 

@@ -74,6 +74,9 @@ pub(crate) struct RunFacts {
     /// From the journal's first line, else the time in the run id.
     pub(crate) started: Option<SystemTime>,
     pub(crate) is_running: bool,
+    /// Handed to Slurm by `run --submit-all`: its jobs may still be running and need the
+    /// run directory, and nothing tells here whether they are.
+    pub(crate) is_submitted: bool,
 }
 
 impl RunFacts {
@@ -95,6 +98,9 @@ pub(crate) enum Verdict {
 pub(crate) enum Kept {
     /// Its process is alive.
     Running,
+    /// Submitted to Slurm, and not older than `--older-than` (or there is none): its jobs may
+    /// still read and write the run directory.
+    Submitted,
     /// Among the newest `--keep` ended runs of its flow.
     Newest,
     /// Not older than `--older-than`, or its start cannot be told. A run whose flow cannot be
@@ -116,6 +122,13 @@ pub(crate) fn select(runs: &[RunFacts], rules: Rules, now: SystemTime) -> Vec<Ve
         .map(|run| {
             if run.is_running {
                 return Verdict::Keep(Kept::Running);
+            }
+            if run.is_submitted {
+                // Only age can tell that its jobs are long over; it takes no `--keep` place.
+                return match rules.older_than() {
+                    Some(limit) if is_old(run, limit) => Verdict::Remove,
+                    _ => Verdict::Keep(Kept::Submitted),
+                };
             }
             let Some(flow) = run.flow.as_deref() else {
                 // No flow to count it in: only the age rule can remove it.
@@ -215,6 +228,7 @@ fn survey(state: &StateDir) -> Result<Vec<RunFacts>> {
                 flow: overview.flow,
                 started,
                 is_running: record.status == RunStatus::Running,
+                is_submitted: record.status == RunStatus::Submitted,
                 run_id,
             })
         })

@@ -16,6 +16,8 @@ use crate::events::Interruption;
 
 /// The summary's file name in a run directory.
 pub(crate) const SUMMARY_FILE: &str = "summary.json";
+/// The jobs `run --submit-all` submitted, in its run directory.
+pub(crate) const JOBS_FILE: &str = "jobs.json";
 
 /// How many ids an unknown-run error lists.
 const RECENT_IN_ERRORS: usize = 5;
@@ -30,6 +32,9 @@ pub(crate) enum RunStatus {
     Interrupted,
     /// No recorded end, and the process that ran it is still alive.
     Running,
+    /// Handed to Slurm whole (`run --submit-all`): its jobs run without autowf, which records
+    /// nothing of them, so its end is Slurm's to tell.
+    Submitted,
     /// No recorded end and no such process: killed, or the machine went down.
     Incomplete,
 }
@@ -41,6 +46,7 @@ impl RunStatus {
             Self::Failed => "failed",
             Self::Interrupted => "interrupted",
             Self::Running => "running",
+            Self::Submitted => "submitted",
             Self::Incomplete => "incomplete",
         }
     }
@@ -238,6 +244,7 @@ pub(crate) fn read_run(state: &StateDir, run_id: &str) -> Result<(RunRecord, Vec
         (None, None) if journal.started.as_ref().is_some_and(|s| is_alive(s.pid)) => {
             RunStatus::Running
         }
+        (None, None) if dir.join(JOBS_FILE).exists() => RunStatus::Submitted,
         (None, None) => RunStatus::Incomplete,
     };
     let record = RunRecord {
@@ -375,6 +382,10 @@ mod tests {
         assert_eq!(c.status, RunStatus::Incomplete);
         assert_eq!(c.overview().flow.as_deref(), Some("main"));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+        // `run --submit-all` leaves a journal with its first line only, and its jobs.
+        run("d", None, &format!("{started}\n"));
+        std::fs::write(state.run("d").join(JOBS_FILE), "{}").unwrap();
+        assert_eq!(status("d").status, RunStatus::Submitted);
     }
 
     #[test]

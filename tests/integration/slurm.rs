@@ -527,6 +527,15 @@ fn submit_all_chains_three_jobs_that_run_in_order() {
     assert_eq!(kept, doc);
     let journal = std::fs::read_to_string(run.join("journal.jsonl")).unwrap();
     assert!(journal.contains("\"run_started\""), "{journal}");
+    // `autowf runs` tells it apart from a run that died, and gc's `--keep` leaves it alone.
+    let runs = test.clone().args(["runs", "--json"]).run();
+    runs.code(0);
+    assert_eq!(runs.stdout_json()["runs"][0]["status"], "submitted");
+    test.clone()
+        .args(["runs", "gc", "--keep", "0"])
+        .run()
+        .code(0);
+    assert!(run.join("jobs.json").exists());
 }
 
 #[test]

@@ -20,6 +20,7 @@ fn facts(run_id: &str, flow: Option<&str>, age: Option<Duration>) -> RunFacts {
         flow: flow.map(str::to_owned),
         started: age.map(|a| now() - a),
         is_running: false,
+        is_submitted: false,
     }
 }
 
@@ -135,6 +136,31 @@ fn running_runs_stay_and_take_no_keep_place() {
     assert_eq!(
         select(&runs, Rules::Keep(0), now())[0],
         Verdict::Keep(Kept::Running)
+    );
+}
+
+#[test]
+fn submitted_runs_go_only_by_age_and_take_no_keep_place() {
+    let submitted = |run_id: &str, age: Duration| RunFacts {
+        is_submitted: true,
+        ..facts(run_id, Some("a"), Some(age))
+    };
+    let runs = [
+        submitted("a-submitted", DAY),
+        facts("a-last", Some("a"), Some(2 * DAY)),
+        submitted("a-old-submission", 30 * DAY),
+        facts("a-older", Some("a"), Some(40 * DAY)),
+    ];
+    // Its jobs may still need the run directory: `--keep` alone never removes it.
+    assert_eq!(removed(&runs, Rules::Keep(0)), ["a-last", "a-older"]);
+    assert_eq!(removed(&runs, Rules::Keep(1)), ["a-older"]);
+    assert_eq!(
+        removed(&runs, Rules::OlderThan(7 * DAY)),
+        ["a-old-submission", "a-older"]
+    );
+    assert_eq!(
+        select(&runs, Rules::KeepAndOlderThan(0, 7 * DAY), now())[0],
+        Verdict::Keep(Kept::Submitted)
     );
 }
 
