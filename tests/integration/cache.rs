@@ -160,14 +160,15 @@ fn an_expired_ttl_misses() {
         "main.rhai",
         r#"
             fn quick() { 7 }
-            task(quick, #{ cache_ttl: "1s" });
+            task(quick, #{ cache_ttl: "3s" });
             fn main() { quick() }
             flow(main);
         "#,
     );
     t.clone().args(["run", "main.rhai"]).run().code(0);
+    // Long enough that a loaded machine still checks the hit before the entry expires.
     assert_hit(&t, "quick");
-    std::thread::sleep(Duration::from_millis(1100));
+    std::thread::sleep(Duration::from_millis(3100));
     assert_miss(&t, "quick", "cache_ttl expired (computed ");
 }
 
