@@ -154,7 +154,7 @@ fn run_view(record: &RunRecord, summary: Option<&J>) -> J {
         Some(s) => nodes_from_summary(s),
         None => nodes_from_journal(record),
     };
-    json!({
+    let mut view = json!({
         "schema": 1,
         "run_id": record.run_id,
         "flow": overview.flow,
@@ -171,7 +171,19 @@ fn run_view(record: &RunRecord, summary: Option<&J>) -> J {
         "dir": record.dir,
         "source": if summary.is_some() { "summary" } else { "journal" },
         "nodes": nodes,
-    })
+    });
+    // A run handed to Slurm (`run --submit-all`): its jobs are what there is to follow.
+    if let Some(jobs) = submitted_jobs(record) {
+        view["jobs"] = jobs;
+    }
+    view
+}
+
+/// The jobs of `jobs.json`, when the run left one that parses.
+fn submitted_jobs(record: &RunRecord) -> Option<J> {
+    let bytes = std::fs::read(record.dir.join(runs::JOBS_FILE)).ok()?;
+    let doc: J = serde_json::from_slice(&bytes).ok()?;
+    doc.get("jobs").filter(|jobs| jobs.is_array()).cloned()
 }
 
 fn nodes_from_summary(summary: &J) -> Vec<J> {
@@ -254,7 +266,20 @@ fn run_text(view: &J) -> String {
             &rows,
         ));
     }
+    if let Some(jobs) = view["jobs"].as_array() {
+        let rows: Vec<[String; 3]> = jobs.iter().map(job_row).collect();
+        out.push('\n');
+        out.push_str(&table(&["NODE", "SLURM JOB", "AFTER"], &rows));
+    }
     out
+}
+
+fn job_row(job: &J) -> [String; 3] {
+    let after: Vec<&str> = job["depends_on"]
+        .as_array()
+        .map(|deps| deps.iter().filter_map(J::as_str).collect())
+        .unwrap_or_default();
+    [cell(&job["node"]), cell(&job["job_id"]), after.join(", ")]
 }
 
 fn node_row(node: &J) -> [String; 5] {
@@ -303,6 +328,27 @@ mod tests {
             table(&["RUN", "STATUS"], &rows),
             "RUN        STATUS\na          succeeded\nlong-name  failed\n"
         );
+    }
+
+    #[test]
+    fn a_submitted_run_lists_its_jobs() {
+        let view = json!({
+            "run_id": "r1",
+            "status": "submitted",
+            "nodes": [],
+            "jobs": [
+                {"node": "fetch", "job_id": 41, "depends_on": []},
+                {"node": "report", "job_id": 43, "depends_on": ["fetch", "align"]},
+            ],
+        });
+        let text = run_text(&view);
+        assert!(
+            text.ends_with(
+                "\nNODE    SLURM JOB  AFTER\nfetch   41\nreport  43         fetch, align\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("status    submitted\n"), "{text}");
     }
 
     #[test]

@@ -531,6 +531,9 @@ fn submit_all_chains_three_jobs_that_run_in_order() {
     let runs = test.clone().args(["runs", "--json"]).run();
     runs.code(0);
     assert_eq!(runs.stdout_json()["runs"][0]["status"], "submitted");
+    let show = test.clone().args(["runs", "show", "last", "--json"]).run();
+    show.code(0);
+    assert_eq!(show.stdout_json()["jobs"], doc["jobs"]);
     test.clone()
         .args(["runs", "gc", "--keep", "0"])
         .run()
