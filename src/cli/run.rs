@@ -172,7 +172,7 @@ fn earlier_run(
     let state = StateDir::new(config.state_dir(&absolute_dir(&args.file)?))
         .with_remote(config.remote_store.clone());
     let id = if query == "last" {
-        // The same command line every night: the first night has nothing to resume.
+        // A retry job's command line: before the flow's first run there is nothing to resume.
         let Some(id) = last_run_of(&state, &spec.name)? else {
             tracing::warn!(
                 "no earlier run of flow `{}` in `{}` to resume: every node runs",
