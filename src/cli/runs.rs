@@ -167,6 +167,7 @@ fn run_view(record: &RunRecord, summary: Option<&J>) -> J {
             .filter(|i| !i.is_null())
             .or_else(|| record.journal.finished.as_ref().and_then(|f| f.interrupted).map(|i| json!(i))),
         "pid": started.map(|s| s.pid),
+        "host": started.and_then(|s| s.host.clone()),
         "autowf_version": started.map(|s| s.autowf_version.clone()),
         "dir": record.dir,
         "source": if summary.is_some() { "summary" } else { "journal" },

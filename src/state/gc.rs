@@ -74,9 +74,9 @@ pub(crate) struct RunFacts {
     /// From the journal's first line, else the time in the run id.
     pub(crate) started: Option<SystemTime>,
     pub(crate) is_running: bool,
-    /// Handed to Slurm by `run --submit-all`: its jobs may still be running and need the
-    /// run directory, and nothing tells here whether they are.
-    pub(crate) is_submitted: bool,
+    /// Its end cannot be seen from here: handed to Slurm by `run --submit-all` (its jobs may
+    /// still need the run directory), or run on another machine sharing the state directory.
+    pub(crate) is_unseen: bool,
 }
 
 impl RunFacts {
@@ -98,9 +98,9 @@ pub(crate) enum Verdict {
 pub(crate) enum Kept {
     /// Its process is alive.
     Running,
-    /// Submitted to Slurm, and not older than `--older-than` (or there is none): its jobs may
-    /// still read and write the run directory.
-    Submitted,
+    /// Its end cannot be seen from here (submitted to Slurm, or run on another machine), and
+    /// it is not older than `--older-than` (or there is none): it may still be going.
+    Unseen,
     /// Among the newest `--keep` ended runs of its flow.
     Newest,
     /// Not older than `--older-than`, or its start cannot be told. A run whose flow cannot be
@@ -123,11 +123,11 @@ pub(crate) fn select(runs: &[RunFacts], rules: Rules, now: SystemTime) -> Vec<Ve
             if run.is_running {
                 return Verdict::Keep(Kept::Running);
             }
-            if run.is_submitted {
-                // Only age can tell that its jobs are long over; it takes no `--keep` place.
+            if run.is_unseen {
+                // Only age can tell that it is long over; it takes no `--keep` place.
                 return match rules.older_than() {
                     Some(limit) if is_old(run, limit) => Verdict::Remove,
-                    _ => Verdict::Keep(Kept::Submitted),
+                    _ => Verdict::Keep(Kept::Unseen),
                 };
             }
             let Some(flow) = run.flow.as_deref() else {
@@ -228,7 +228,7 @@ fn survey(state: &StateDir) -> Result<Vec<RunFacts>> {
                 flow: overview.flow,
                 started,
                 is_running: record.status == RunStatus::Running,
-                is_submitted: record.status == RunStatus::Submitted,
+                is_unseen: matches!(record.status, RunStatus::Submitted | RunStatus::Elsewhere),
                 run_id,
             })
         })

@@ -35,6 +35,9 @@ pub(crate) enum RunStatus {
     /// Handed to Slurm whole (`run --submit-all`): its jobs run without autowf, which records
     /// nothing of them, so its end is Slurm's to tell.
     Submitted,
+    /// No recorded end, and it ran on another machine (a shared state directory), whose
+    /// processes cannot be looked up from here: it may be running or may have died.
+    Elsewhere,
     /// No recorded end and no such process: killed, or the machine went down.
     Incomplete,
 }
@@ -47,6 +50,7 @@ impl RunStatus {
             Self::Interrupted => "interrupted",
             Self::Running => "running",
             Self::Submitted => "submitted",
+            Self::Elsewhere => "elsewhere",
             Self::Incomplete => "incomplete",
         }
     }
@@ -238,14 +242,20 @@ pub(crate) fn read_run(state: &StateDir, run_id: &str) -> Result<(RunRecord, Vec
         }
         (None, true) => journal::read_journal(&journal_path)?,
     };
-    let status = match (&summary, &journal.finished) {
-        (Some(s), _) => RunStatus::ended(&s.status, s.interrupted.is_some()),
-        (None, Some(f)) => RunStatus::ended(&f.status, f.interrupted.is_some()),
-        (None, None) if journal.started.as_ref().is_some_and(|s| is_alive(s.pid)) => {
-            RunStatus::Running
+    let is_submitted = || dir.join(JOBS_FILE).exists();
+    let status = match (&summary, &journal.finished, journal.started.as_ref()) {
+        (Some(s), _, _) => RunStatus::ended(&s.status, s.interrupted.is_some()),
+        (None, Some(f), _) => RunStatus::ended(&f.status, f.interrupted.is_some()),
+        (None, None, Some(s)) if is_other_host(s) => {
+            if is_submitted() {
+                RunStatus::Submitted
+            } else {
+                RunStatus::Elsewhere
+            }
         }
-        (None, None) if dir.join(JOBS_FILE).exists() => RunStatus::Submitted,
-        (None, None) => RunStatus::Incomplete,
+        (None, None, Some(s)) if is_alive(s.pid) => RunStatus::Running,
+        (None, None, _) if is_submitted() => RunStatus::Submitted,
+        (None, None, _) => RunStatus::Incomplete,
     };
     let record = RunRecord {
         run_id: run_id.to_owned(),
@@ -267,6 +277,25 @@ fn read_summary<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
             path: path.to_path_buf(),
             source,
         }),
+    }
+}
+
+/// This machine's name, as runs record it (`None` if the system will not say).
+pub(crate) fn this_host() -> Option<&'static str> {
+    static HOST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        nix::unistd::gethostname()
+            .ok()
+            .and_then(|name| name.into_string().ok())
+    })
+    .as_deref()
+}
+
+/// Whether the run was recorded on another machine, whose process ids mean nothing here.
+fn is_other_host(started: &RunStarted) -> bool {
+    match (started.host.as_deref(), this_host()) {
+        (Some(theirs), Some(ours)) => theirs != ours,
+        _ => false,
     }
 }
 
@@ -386,6 +415,17 @@ mod tests {
         run("d", None, &format!("{started}\n"));
         std::fs::write(state.run("d").join(JOBS_FILE), "{}").unwrap();
         assert_eq!(status("d").status, RunStatus::Submitted);
+        // Another machine's run: its pid, even one alive here, says nothing.
+        let ours = std::process::id();
+        let elsewhere = started.replace(
+            "\"pid\":2147483647",
+            &format!("\"pid\":{ours},\"host\":\"not-this-host.invalid\""),
+        );
+        run("e", None, &format!("{elsewhere}\n"));
+        assert_eq!(status("e").status, RunStatus::Elsewhere);
+        let here = elsewhere.replace("not-this-host.invalid", this_host().unwrap());
+        run("f", None, &format!("{here}\n"));
+        assert_eq!(status("f").status, RunStatus::Running);
     }
 
     #[test]

@@ -763,3 +763,40 @@ fn runs_gc_older_than_goes_by_start_time_and_spares_running_runs() {
         .stderr_line(&["removed 2 runs and "]);
     assert_eq!(names(), [String::from("20200102T000000000-00001"), recent]);
 }
+
+#[test]
+fn a_run_recorded_on_another_machine_is_elsewhere_and_kept_by_keep() {
+    let test = Test::new().flow("alpha.rhai", &reporting_flow("alpha"));
+    test.clone().args(["run", "alpha.rhai"]).run().code(0);
+    let state = test.path().join(".autowf");
+    let run_id = "20200101T000000000-00001";
+    // This test's own pid, alive here: on another machine it means nothing.
+    fake_run(&state, run_id, Some("alpha"), std::process::id());
+    let journal = state.join("runs").join(run_id).join("journal.jsonl");
+    let line = std::fs::read_to_string(&journal)
+        .unwrap()
+        .replace("\"pid\":", "\"host\":\"not-this-host.invalid\",\"pid\":");
+    std::fs::write(&journal, line).unwrap();
+    let runs = test.clone().args(["runs", "--json"]).run();
+    runs.code(0);
+    let listed = runs.stdout_json();
+    let this = listed["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["run_id"] == run_id)
+        .expect("the faked run is listed");
+    assert_eq!(this["status"], "elsewhere");
+    // It may still be going on that machine: `--keep` leaves it, `--older-than` does not.
+    test.clone()
+        .args(["runs", "gc", "--keep", "0"])
+        .run()
+        .code(0);
+    assert!(journal.exists());
+    test.clone()
+        .args(["runs", "gc", "--older-than", "30d"])
+        .run()
+        .code(0)
+        .stderr_line(&[&format!("removed run `{run_id}` (alpha, "), "d old)"]);
+    assert!(!journal.exists());
+}

@@ -20,7 +20,7 @@ fn facts(run_id: &str, flow: Option<&str>, age: Option<Duration>) -> RunFacts {
         flow: flow.map(str::to_owned),
         started: age.map(|a| now() - a),
         is_running: false,
-        is_submitted: false,
+        is_unseen: false,
     }
 }
 
@@ -140,9 +140,10 @@ fn running_runs_stay_and_take_no_keep_place() {
 }
 
 #[test]
-fn submitted_runs_go_only_by_age_and_take_no_keep_place() {
+fn runs_whose_end_cannot_be_seen_go_only_by_age_and_take_no_keep_place() {
+    // Submitted to Slurm, or run on another machine.
     let submitted = |run_id: &str, age: Duration| RunFacts {
-        is_submitted: true,
+        is_unseen: true,
         ..facts(run_id, Some("a"), Some(age))
     };
     let runs = [
@@ -160,7 +161,7 @@ fn submitted_runs_go_only_by_age_and_take_no_keep_place() {
     );
     assert_eq!(
         select(&runs, Rules::KeepAndOlderThan(0, 7 * DAY), now())[0],
-        Verdict::Keep(Kept::Submitted)
+        Verdict::Keep(Kept::Unseen)
     );
 }
 

@@ -21,6 +21,9 @@ pub(crate) struct RunStarted {
     #[serde(default)]
     pub(crate) params: serde_json::Value,
     pub(crate) pid: u32,
+    /// The machine that ran it; missing in journals written before autowf recorded it.
+    #[serde(default)]
+    pub(crate) host: Option<String>,
     /// RFC 3339, UTC.
     pub(crate) started: String,
     pub(crate) autowf_version: String,

@@ -193,6 +193,9 @@ struct RunStartedLine<'a> {
     file: &'a Path,
     params: &'a serde_json::Value,
     pid: u32,
+    /// The machine `pid` belongs to: another machine's processes cannot be looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'static str>,
     started: String,
     autowf_version: &'static str,
 }
@@ -253,6 +256,7 @@ fn encode_run_started(facts: &RunFacts<'_>, now: SystemTime, out: &mut Vec<u8>) 
         file: facts.file,
         params: facts.params,
         pid: std::process::id(),
+        host: crate::state::runs::this_host(),
         started: humantime::format_rfc3339_millis(now).to_string(),
         autowf_version: env!("CARGO_PKG_VERSION"),
     };
