@@ -354,11 +354,7 @@ impl LocalExecutor {
         let attempt = attempt_of(job);
         let inputs = |id: NodeId| job.input(id);
         let request = self.runtime.worker_request(&job.node, &inputs, &attempt)?;
-        let exe = std::env::current_exe().map_err(|e| {
-            TaskError::new(format!(
-                "cannot find the autowf executable for a worker: {e}"
-            ))
-        })?;
+        let exe = worker_executable()?;
         Ok(ProcessSpec {
             program: Program::Exec {
                 path: exe,
@@ -417,4 +413,13 @@ pub(super) fn shell_outcome(ended: ProcessOutcome, output: OutputFormat) -> Outc
             Outcome::failed(error)
         }
     }
+}
+
+/// This autowf's own executable, which `autowf worker` children and Slurm jobs run.
+pub(super) fn worker_executable() -> Result<std::path::PathBuf, TaskError> {
+    std::env::current_exe().map_err(|e| {
+        TaskError::new(format!(
+            "cannot find the autowf executable for a worker: {e}"
+        ))
+    })
 }

@@ -21,7 +21,7 @@ use poll::{ExitStatus, JobRow, Poller, Update};
 use submit::{JobFiles, Submission};
 pub(crate) use submit_all::{SubmittedJob, refusals as submit_all_refusals, submit_all};
 
-use super::local::{LocalExecutor, attempt_of, shell_outcome, worker_outcome};
+use super::local::{LocalExecutor, attempt_of, shell_outcome, worker_executable, worker_outcome};
 use super::process::ProcessOutcome;
 use crate::dag::{Node, NodeId, NodeKind};
 use crate::events::TaskError;
@@ -113,24 +113,14 @@ impl Slurm {
             attempt.kill_grace,
         );
         write_private(&files.script, script.as_bytes()).await?;
-        let id = self.submit(job, attempt, files, &spec.cwd).await?;
-        let mut stderr = Follower::new(files.stderr.clone(), &job.node.name);
-        let waited = self.wait(id, attempt, &job.stop, &mut stderr).await;
-        let tail = stderr.finish().await;
-        let ended = match waited {
-            Ok(row) => match ended_as(&row) {
-                Ok(ExitStatus::Code(124)) if attempt.timeout.is_some() => {
-                    return Ok(Outcome::TimedOut { is_retryable: true });
-                }
-                Ok(status) => ProcessOutcome::Exited {
-                    code: status_code(status),
-                    stdout: read_bytes(&files.stdout).await,
-                    stderr_tail: tail,
-                },
-                Err(outcome) => return Ok(outcome),
-            },
-            Err(why) => return Ok(stopped(id, why)),
+        let (id, ended) = match self.run_job(job, attempt, files, &spec.cwd).await? {
+            Ok(ran) => ran,
+            Err(outcome) => return Ok(outcome),
         };
+        // The job's `timeout` wrapper exits with 124 when it stops the command.
+        if matches!(ended, ProcessOutcome::Exited { code: 124, .. }) && attempt.timeout.is_some() {
+            return Ok(Outcome::TimedOut { is_retryable: true });
+        }
         Ok(in_job(id, shell_outcome(ended, job.node.options.output)))
     }
 
@@ -143,11 +133,7 @@ impl Slurm {
     ) -> Result<Outcome, TaskError> {
         let inputs = |id: NodeId| job.input(id);
         let request = exec.runtime.worker_request(&job.node, &inputs, attempt)?;
-        let exe = std::env::current_exe().map_err(|e| {
-            TaskError::new(format!(
-                "cannot find the autowf executable for a worker: {e}"
-            ))
-        })?;
+        let exe = worker_executable()?;
         // The request may carry secrets (`env`): only the run's user may read it.
         write_private(&files.request, &request).await?;
         write_private(
@@ -155,24 +141,55 @@ impl Slurm {
             submit::worker_script(&exe, files, false).as_bytes(),
         )
         .await?;
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let id = self.submit(job, attempt, files, &cwd).await?;
-        // A worker's lines already carry their node's name.
-        let mut stderr = Follower::new(files.stderr.clone(), "");
-        let waited = self.wait(id, attempt, &job.stop, &mut stderr).await;
-        let tail = stderr.finish().await;
-        let ended = match waited {
-            Ok(row) => match ended_as(&row) {
-                Ok(status) => ProcessOutcome::Exited {
-                    code: status_code(status),
-                    stdout: read_bytes(&files.reply).await,
-                    stderr_tail: tail,
-                },
-                Err(outcome) => return Ok(outcome),
-            },
-            Err(why) => return Ok(stopped(id, why)),
+        let (id, ended) = match self.run_job(job, attempt, files, &started_in()).await? {
+            Ok(ran) => ran,
+            Err(outcome) => return Ok(outcome),
         };
         Ok(in_job(id, worker_outcome(ended)))
+    }
+
+    /// Submits the attempt's written job script, follows its stderr and waits for it: the job
+    /// id and how it ended as a process (its output read from the job's stdout file, or a
+    /// worker's reply file), or the outcome that stands instead (cancelled, timed out, lost).
+    async fn run_job(
+        &self,
+        job: &Job,
+        attempt: &Attempt,
+        files: &JobFiles,
+        cwd: &Path,
+    ) -> Result<Result<(u64, ProcessOutcome), Outcome>, TaskError> {
+        let is_worker = !matches!(job.node.kind, NodeKind::Shell | NodeKind::Sh);
+        let id = self.submit(job, attempt, files, cwd).await?;
+        // A worker's lines already carry their node's name.
+        let label = if is_worker {
+            ""
+        } else {
+            job.node.name.as_str()
+        };
+        let mut stderr = Follower::new(files.stderr.clone(), label);
+        let waited = self.wait(id, attempt, &job.stop, &mut stderr).await;
+        let stderr_tail = stderr.finish().await;
+        let row = match waited {
+            Ok(row) => row,
+            Err(why) => return Ok(Err(stopped(id, why))),
+        };
+        let status = match ended_as(&row) {
+            Ok(status) => status,
+            Err(outcome) => return Ok(Err(outcome)),
+        };
+        let output = if is_worker {
+            &files.reply
+        } else {
+            &files.stdout
+        };
+        Ok(Ok((
+            id,
+            ProcessOutcome::Exited {
+                code: status_code(status),
+                stdout: read_bytes(output).await,
+                stderr_tail,
+            },
+        )))
     }
 
     /// Submits the attempt's job script; the job id.
@@ -266,6 +283,12 @@ impl Slurm {
             .stdin(std::process::Stdio::null())
             .status();
     }
+}
+
+/// Where autowf was started: the working directory of a worker in a job (the request names
+/// the flow file as autowf was given it).
+fn started_in() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
 }
 
 /// Checks that Slurm's command-line tools are on `PATH`; the error names the missing ones.

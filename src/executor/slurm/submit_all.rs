@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::submit::{self, CommandLine, JobFiles, Submission};
-use super::write_private;
+use super::{started_in, worker_executable, write_private};
 use crate::dag::{Dag, Dep, Node, NodeId, NodeKind};
 use crate::error::{Diagnostic, Error};
 use crate::script::{Attempt, ExecutorKind, ResultFile, RunInfo, Runtime, Trigger, Value};
@@ -193,13 +193,7 @@ async fn prepare(dag: &Dag, node: &Node, runtime: &Runtime, dir: &Path) -> Resul
         why,
         cancelled: "no job had been submitted".to_owned(),
     };
-    let exe = || {
-        std::env::current_exe().map_err(|e| {
-            unwritten(format!(
-                "cannot find the autowf executable for a worker: {e}"
-            ))
-        })
-    };
+    let exe = || worker_executable().map_err(|e| unwritten(e.message));
     let write = |path: &Path, bytes: Vec<u8>| {
         let path = path.to_path_buf();
         async move {
@@ -251,11 +245,6 @@ async fn prepare(dag: &Dag, node: &Node, runtime: &Runtime, dir: &Path) -> Resul
         }
     };
     Ok(Prepared { files, cwd })
-}
-
-/// Where autowf was started: the working directory of a worker in a job.
-fn started_in() -> PathBuf {
-    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"))
 }
 
 /// Where the jobs of the nodes whose results `node` takes leave them: a Rhai task's reply
