@@ -346,8 +346,10 @@ pub(crate) enum RunsCommand {
     /// Remove old runs, and the artifact blobs no remaining run or cache entry names.
     ///
     /// Give --keep, --older-than or both (then a run goes only when both rules select it).
-    /// Runs still running are never removed. Blobs written within the last hour stay, as a
-    /// run going on may not have recorded them yet; a remote store is not touched.
+    /// Runs still running are never removed; runs whose end cannot be seen from here
+    /// (`submitted` to Slurm, or run `elsewhere`) go only by --older-than. Blobs written within
+    /// the last hour stay, as a run going on may not have recorded them yet; a remote store is
+    /// not touched.
     Gc(RunsGcArgs),
 }
 
